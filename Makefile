@@ -1,0 +1,66 @@
+# kheap - one non-recursive make for the kernel, the host library, tests and benchmarks.
+# `make help` lists the targets. Each directory's rules live in its own build.mk, included below;
+# this file holds the toolchain choice and the targets a user types.
+
+.DEFAULT_GOAL := help
+BUILD  := build
+SHELL  := /bin/bash
+
+# ---- Toolchains ------------------------------------------------------------------------------
+# `make CC=clang` switches both builds: the host to clang, the kernel to clang --target=i686-elf
+# with ld.lld. The default is GCC: the host's gcc and Debian's i686-linux-gnu cross GCC.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+ifneq ($(findstring clang,$(CC)),)
+TOOLCHAIN := clang
+KCC       := $(CC) --target=i686-elf
+KLD       := ld.lld
+KLIBS      = $(shell $(CC) --target=i686-linux-gnu --rtlib=compiler-rt -print-libgcc-file-name)
+else
+TOOLCHAIN := gcc
+KCC       := i686-linux-gnu-gcc
+KLD       :=
+KLIBS     := -lgcc
+endif
+
+WARN       := -Wall -Wextra -Werror
+HOST_CFLAGS := -std=c11 $(WARN) -O2 -g -D_GNU_SOURCE -Ilib -MMD -MP
+KCFLAGS    := -std=c11 $(WARN) -O2 -g -m32 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
+              -fno-asynchronous-unwind-tables -fno-builtin -Ilib -Ikernel -Itests -MMD -MP
+
+# ---- The allocator (lib/) -------------------------------------------------------------------
+# The core, with the fast free index (index_tree.c) or the reference sorted list (index_list.c).
+LIB_CORE  := lib/heap.c lib/heap_check.c lib/mem.c lib/rbtree.c
+LIB_TREE  := $(LIB_CORE) lib/index_tree.c
+LIB_LIST  := $(LIB_CORE) lib/index_list.c
+
+include tools/build.mk
+include host/build.mk
+include kernel/build.mk
+include tests/build.mk
+
+# ---- What a user types -----------------------------------------------------------------------
+.PHONY: help run test host-test kernel-test clean deps
+
+help:
+	@echo "kheap - a first-fit heap for kernels, proved in a multiboot kernel under QEMU"
+	@echo
+	@echo "  make run          boot the kernel in QEMU, serial console here (quit: Ctrl-a x)"
+	@echo "  make test         everything: host tests, kernel self-tests in QEMU, shell, real programs"
+	@echo "  make host-test    host unit, differential and thread tests only"
+	@echo "  make kernel-test  boot the kernel's self-tests in QEMU (32 MiB and 3 GiB)"
+	@echo "  make host-lib     build/host/libkheap.a (link with -Ilib)"
+	@echo "  make bench        benchmarks against glibc and the sorted-list reference"
+	@echo "  make fuzz         libFuzzer over operation sequences (FUZZ_SECONDS=60)"
+	@echo "  make clean        remove build/"
+	@echo
+	@echo "  CC=clang          build kernel and host with clang (kernel: --target=i686-elf, ld.lld)"
+
+deps:
+	@tools/bootstrap $(TOOLCHAIN)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,793 @@
+/* heap.c - the kheap allocator core: address-ordered first fit over one or more regions.
+ *
+ * ==== Memory format ==========================================================================
+ *
+ * W is the machine word (4 on i386, 8 on x86_64); sizes are multiples of MEM_ALIGN (16).
+ *
+ * A region, as heap_add_region lays it out over the memory it is given:
+ *
+ *   [ descriptor | start bitmap | pad ][ block ][ block ] ... [ block ][ end marker (W) ]
+ *                                      ^ first                         ^ end
+ *
+ *   - the descriptor (struct region) records first, end and the bitmap; regions sit in a
+ *     red-black tree keyed by address, so finding a pointer's region is O(log regions);
+ *   - the start bitmap has one bit per 16-byte granule from `first`: a bit is set exactly where
+ *     a block (or the end marker) starts. It costs 1/128 of the region and turns "is this a
+ *     block I handed out?" into one bit test;
+ *   - the end marker is a header of size 0 flagged used, so the last block has a next header.
+ *
+ * A block starts W bytes before a 16-aligned address, so its payload is 16-aligned:
+ *
+ *   allocated:  [ head ][ payload ....................................... ]
+ *   free:       [ head ][ parent|colour ][ child[0] ][ child[1] ][ max ] ... [ foot ]
+ *
+ *   head = size | flags, size = the whole block in bytes (head included).
+ *     F_USED       allocated (or a pad, below)
+ *     F_PREV_USED  the block before is allocated, so there is no footer before this head
+ *     F_ALIGNED    handed out by aligned_alloc above MEM_ALIGN (realloc keeps its alignment)
+ *     F_PAD        a used fragment of 16 or 32 bytes, too small to be a free block, left in
+ *                  front of an aligned block; it belongs to that block and is freed with it
+ *   foot = size, in the last word of a free block only (boundary tag for coalescing).
+ *   The free-index node (struct heap_node) sits right after the head of a free block.
+ *
+ * An allocated block costs one word (the head). The smallest block holds a free block's head,
+ * node and foot: MIN_BLOCK = 32 bytes on i386, 48 on x86_64.
+ *
+ * ==== Invariants (heap_check verifies every one) ===============================================
+ *
+ *   1. Blocks tile each region from first to end: each starts where the previous ends.
+ *   2. The start bitmap has a bit set at each block start and the end marker, nowhere else.
+ *   3. Every block is >= MIN_BLOCK bytes, except pads (16 or 32 bytes, followed by an
+ *      F_ALIGNED block); sizes are multiples of 16.
+ *   4. A block's F_PREV_USED flag equals the used flag of the block before it (the region's
+ *      first block counts its descriptor as used); every free block's foot equals its size.
+ *   5. No two free blocks are adjacent: a freed block merges at once with free neighbours.
+ *   6. The free index holds exactly the free blocks, in address order; each tree node's max is
+ *      the largest size in its subtree.
+ *   7. The heap's byte and block counts equal what a walk adds up.
+ *
+ * ==== Policies (the reference model in tests/ implements exactly these) ==========================
+ *
+ *   Block size for a request of n bytes: n + W rounded up to 16, at least MIN_BLOCK.
+ *   alloc: the lowest-addressed free block (over all regions) of at least that size; if the
+ *     rest can stand as a block (>= MIN_BLOCK) it is split off as a free block above, else the
+ *     whole block is handed out.
+ *   aligned_alloc(a > 16): the lowest-addressed free block of at least size + a - 16 bytes (any
+ *     such block fits, wherever it starts, so the search stays logarithmic). The payload is the
+ *     first a-aligned address in it. The gap before the payload stays a free block if it can
+ *     stand as one, else it becomes a pad. The rest is split off as for alloc.
+ *   free: the block merges with a pad before it and with free neighbours on both sides.
+ *   realloc: shrinks in place (splitting off the rest if it can stand as a block, merged with a
+ *     free next neighbour); grows in place into a free next neighbour when that is enough
+ *     (splitting as alloc does); otherwise allocates (with the alignment of the old address if
+ *     the block is F_ALIGNED: its lowest set bit), copies, and frees. A failure leaves the old
+ *     block untouched.
+ *
+ * ==== Misuse (checked on every free, realloc and usable_size, in every build) =====================
+ *
+ *   Each pointer is checked in O(log regions) + O(1): its region, its alignment, its bit in
+ *   the start bitmap, its head (used, not a pad), and the heads and feet of the blocks on both
+ *   sides (so an overrun into the next block's head is caught by the next free of either
+ *   block). Only when a check fails does the heap spend O(log n) more to name the cause
+ *   (a pointer into free memory is a double free). Nothing is written before all checks pass.
+ *
+ * ==== Cost ============================================================================================
+ *
+ *   alloc, aligned_alloc, free, realloc in place: O(log free blocks + log regions) worst case,
+ *   with no walk over blocks; realloc that moves adds one copy. calloc adds the clearing. The
+ *   default heap's lock (mem.c) is held for exactly that, never across a copy larger than the
+ *   block, and never while the error handler runs. heap_check, heap_walk and heap_dump are
+ *   O(blocks); heap_stats is O(1) (O(n) with the list index). Debug fill is O(block size).
+ */
+#include "heap_internal.h"
+#include "seam.h"
+
+#define POISON_BYTE 0xDB
+
+/* ---- Reporting misuse ---------------------------------------------------------------------- */
+
+static const char *const error_names[MEM_ERR_COUNT] = {
+    [MEM_OK]                 = "no error",
+    [MEM_ERR_NOT_IN_HEAP]    = "pointer outside the heap",
+    [MEM_ERR_MISALIGNED]     = "misaligned pointer",
+    [MEM_ERR_NOT_A_BLOCK]    = "pointer inside a block, not its start",
+    [MEM_ERR_DOUBLE_FREE]    = "double free (pointer into free memory)",
+    [MEM_ERR_CORRUPT]        = "heap corrupted around the block (overwritten header)",
+    [MEM_ERR_USE_AFTER_FREE] = "write after free (freed block's fill changed)",
+    [MEM_ERR_REGION_SMALL]   = "region too small",
+    [MEM_ERR_REGION_OVERLAP] = "region overlaps an existing region",
+    [MEM_ERR_REGION_RANGE]   = "region is NULL or wraps the address space",
+};
+
+const char *mem_strerror(enum mem_error err)
+{
+    return (unsigned)err < MEM_ERR_COUNT ? error_names[err] : "unknown error";
+}
+
+/* A one-line report, written without libc: "kheap: <cause> at 0x<ptr>\n". */
+static void buffer_write(void *ctx, const char *text, size_t len)
+{
+    char **at = ctx;
+    memcpy(*at, text, len);
+    *at += len;
+}
+
+static void default_handler(enum mem_error err, const void *ptr)
+{
+    char line[128], *at = line;
+    struct out o = { buffer_write, &at };
+    out_str(&o, "kheap: ");
+    out_str(&o, mem_strerror(err));
+    out_str(&o, " at 0x");
+    out_num(&o, (uintptr_t)ptr, 16, 0);
+    out_str(&o, "\n");
+    seam_fatal(line, (size_t)(at - line));
+}
+
+static mem_error_fn error_handler = default_handler;
+
+mem_error_fn mem_set_error_handler(mem_error_fn fn)
+{
+    mem_error_fn old = error_handler;
+    error_handler = fn ? fn : default_handler;
+    return old == default_handler ? NULL : old;
+}
+
+/* Record a detected misuse in the heap (under its lock); the report goes out later. */
+struct fault *fault_set(struct heap *h, struct fault *f, enum mem_error err, const void *ptr)
+{
+    h->error_count++;
+    f->err = err;
+    f->ptr = ptr;
+    return f;
+}
+
+/* Call the handler, outside any lock. */
+int fault_raise(const struct fault *f)
+{
+    if (f->err != MEM_OK)
+        error_handler(f->err, f->ptr);
+    return f->err;
+}
+
+/* ---- Sizes --------------------------------------------------------------------------------- */
+
+static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
+static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
+
+/* The block size for a request of n bytes, or 0 when n is 0 or absurd. */
+static size_t block_size_for(size_t n)
+{
+    if (n == 0 || n > MAX_BLOCK - WORD - GRANULE)
+        return 0;
+    size_t s = align_up(n + WORD, GRANULE);
+    return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
+
+/* ---- Regions ------------------------------------------------------------------------------- */
+
+static struct region *node_region(struct heap_node *n)
+{
+    return n ? (struct region *)((char *)n - offsetof(struct region, node)) : NULL;
+}
+
+/* The region with the highest descriptor address at or below p. */
+static struct region *region_floor(const struct heap *h, const void *p)
+{
+    struct heap_node *n = h->regions, *best = NULL;
+    while (n) {
+        if ((const char *)n <= (const char *)p) {
+            best = n;
+            n = n->child[1];
+        } else {
+            n = n->child[0];
+        }
+    }
+    return node_region(best);
+}
+
+static int region_holds(const struct region *r, const void *p)
+{
+    return r && (const char *)p >= r->base && (size_t)((const char *)p - r->base) < r->given;
+}
+
+struct region *region_of(const struct heap *h, const void *p)
+{
+    struct region *r = region_floor(h, p);
+    if (region_holds(r, p))
+        return r;
+    r = r ? region_next(r) : region_first(h); /* p may lie before the next descriptor */
+    return region_holds(r, p) ? r : NULL;
+}
+
+struct region *region_first(const struct heap *h) { return node_region(rb_first(h->regions)); }
+struct region *region_next(const struct region *r)
+{
+    return r ? node_region(rb_next((struct heap_node *)&r->node)) : NULL;
+}
+
+static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
+{
+    struct region *r = region_floor(h, (const void *)(hi - 1));
+    struct region *s = r ? region_next(r) : region_first(h);
+    for (int i = 0; i < 2; i++, r = s)
+        if (r && (uintptr_t)r->base < hi && (uintptr_t)r->base + r->given > lo)
+            return 1;
+    return 0;
+}
+
+int heap_init(struct heap *h, void *start, size_t size)
+{
+    memset(h, 0, sizeof *h);
+    if (start == NULL && size == 0)
+        return 0;
+    return heap_add_region(h, start, size);
+}
+
+/* Lay a region out over [start, start + size): descriptor, bitmap, one free block, end marker.
+ * The start is rounded up and the end down to the granule; what is left must hold a block. */
+int heap_add_region(struct heap *h, void *start, size_t size)
+{
+    uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    if (!start || hi < lo)
+        return -MEM_ERR_REGION_RANGE;
+    if (size < sizeof(struct region) + 4 * GRANULE + MIN_BLOCK)
+        return -MEM_ERR_REGION_SMALL;
+
+    uintptr_t desc = align_up(lo + WORD, GRANULE) - WORD;
+    uintptr_t map = desc + sizeof(struct region);
+    uintptr_t end = align_down(hi, GRANULE) - WORD;
+    size_t map_bytes = ((end - map) / GRANULE + 1 + 7) / 8;
+    uintptr_t first = align_up(map + map_bytes + WORD, GRANULE) - WORD;
+    if (first >= end || end - first < MIN_BLOCK)
+        return -MEM_ERR_REGION_SMALL;
+    if (region_overlaps(h, lo, hi))
+        return -MEM_ERR_REGION_OVERLAP;
+
+    struct region *r = (struct region *)desc;
+    r->span = end + WORD - desc;
+    r->first = (char *)first;
+    r->end = (char *)end;
+    r->starts = (uint8_t *)map;
+    r->base = start;
+    r->given = size;
+    memset(r->starts, 0, map_bytes);
+    rb_insert(&h->regions, &r->node);
+
+    size_t bytes = end - first;
+    block *b = (block *)first;
+    b->head = bytes | F_PREV_USED;  /* the descriptor before it counts as used */
+    *bfooter(b) = bytes;
+    ((block *)end)->head = F_USED;
+    mark_start(r, b);
+    mark_start(r, (void *)end);
+    free_insert(h, b);
+
+    h->region_count++;
+    h->total_bytes += bytes;
+    h->free_bytes += bytes;
+    h->free_blocks++;
+    h->min_free_bytes += bytes;
+    h->overhead_bytes += size - bytes;
+    return 0;
+}
+
+/* The region holding p, if its blocks are all free (one free block spans it). */
+static struct region *region_empty(const struct heap *h, const void *p)
+{
+    struct region *r = region_of(h, p);
+    if (!r)
+        return NULL;
+    block *b = (block *)r->first;
+    return !bused(b) && (char *)bnext(b) == r->end ? r : NULL;
+}
+
+int heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size)
+{
+    struct region *r = region_empty(h, ptr);
+    if (!r)
+        return 0;
+    *start = r->base;
+    *size = r->given;
+    return 1;
+}
+
+int heap_remove_region(struct heap *h, void *start)
+{
+    struct region *r = region_empty(h, start);
+    if (!r || r->base != start)
+        return -1;
+    size_t bytes = (size_t)(r->end - r->first);
+    free_remove(h, (block *)r->first);
+    rb_erase(&h->regions, &r->node);
+    h->region_count--;
+    h->total_bytes -= bytes;
+    h->free_bytes -= bytes;
+    h->free_blocks--;
+    h->min_free_bytes = h->min_free_bytes > bytes ? h->min_free_bytes - bytes : 0;
+    h->overhead_bytes -= r->given - bytes;
+    return 0;
+}
+
+/* ---- Debug fill (HEAP_F_POISON) ------------------------------------------------------------ */
+
+static int poisoning(const struct heap *h) { return (h->flags & HEAP_F_POISON) != 0; }
+
+static void poison(char *from, char *to)
+{
+    if (from < to)
+        memset(from, POISON_BYTE, (size_t)(to - from));
+}
+
+/* The payload of a free block, less its node and foot: what the fill covers. */
+static char *fill_start(block *f) { return (char *)bnode(f) + sizeof(struct heap_node); }
+static char *fill_end(block *f)   { return (char *)bfooter(f); }
+
+/* Bytes [lo, hi) of free block f are about to be handed out: are they still the fill? */
+static int poison_intact(block *f, char *lo, char *hi)
+{
+    if (lo < fill_start(f))
+        lo = fill_start(f);
+    if (hi > fill_end(f))
+        hi = fill_end(f);
+    for (; lo < hi; lo++)
+        if (*(unsigned char *)lo != POISON_BYTE)
+            return 0;
+    return 1;
+}
+
+void heap_set_poison(struct heap *h, int on)
+{
+    if (on && !poisoning(h))
+        for (block *f = free_first(h); f; f = free_next(h, f))
+            poison(fill_start(f), fill_end(f));
+    h->flags = on ? h->flags | HEAP_F_POISON : h->flags & ~HEAP_F_POISON;
+}
+
+/* ---- Blocks -------------------------------------------------------------------------------- */
+
+static void set_free(block *b, size_t size, size_t prev_used)
+{
+    b->head = size | prev_used;
+    *bfooter(b) = size;
+}
+
+static void account_used(struct heap *h, size_t bytes)
+{
+    h->used_bytes += bytes;
+    h->free_bytes -= bytes;
+    if (h->used_bytes > h->peak_used_bytes)
+        h->peak_used_bytes = h->used_bytes;
+    if (h->free_bytes < h->min_free_bytes)
+        h->min_free_bytes = h->free_bytes;
+}
+
+static void account_free(struct heap *h, size_t bytes)
+{
+    h->used_bytes -= bytes;
+    h->free_bytes += bytes;
+}
+
+/* Hand out the first `need` bytes of free block b, which is not (or no longer) in the index.
+ * The rest becomes a free block of its own when it can stand as one. */
+static void block_carve(struct heap *h, struct region *r, block *b, size_t need, size_t flags)
+{
+    size_t size = bsize(b), prev_used = b->head & F_PREV_USED;
+    if (size - need >= MIN_BLOCK) {
+        block *rest = (block *)((char *)b + need);
+        set_free(rest, size - need, F_PREV_USED);
+        mark_start(r, rest);
+        free_insert(h, rest);
+        h->free_blocks++;
+        size = need;
+    } else {
+        bnext(b)->head |= F_PREV_USED;
+    }
+    b->head = size | F_USED | prev_used | flags;
+    h->used_blocks++;
+    account_used(h, size);
+}
+
+/* Hand out free block b (in the index) for a request of `need` bytes: the rest above, if it can
+ * stand as a block, takes b's place in the index, so no rebalancing is needed. */
+static void block_take(struct heap *h, struct region *r, block *b, size_t need)
+{
+    size_t size = bsize(b);
+    if (size - need >= MIN_BLOCK) {
+        block *rest = (block *)((char *)b + need);
+        set_free(rest, size - need, F_PREV_USED);
+        mark_start(r, rest);
+        free_replace(h, b, rest);
+        b->head = need | F_USED | (b->head & F_PREV_USED);
+        size = need;
+    } else {
+        free_remove(h, b);
+        h->free_blocks--;
+        b->head |= F_USED;
+        bnext(b)->head |= F_PREV_USED;
+    }
+    h->used_blocks++;
+    account_used(h, size);
+}
+
+/* The pad in front of aligned block b, if it has one. */
+static block *block_pad(const struct region *r, const block *b)
+{
+    if (!(b->head & F_ALIGNED) || !bprev_used(b))
+        return NULL;
+    for (size_t gap = GRANULE; gap < MIN_BLOCK; gap += GRANULE) {
+        block *p = (block *)((char *)b - gap);
+        if ((char *)p >= r->first && is_start(r, p) && (p->head & F_PAD) && bsize(p) == gap)
+            return p;
+    }
+    return NULL;
+}
+
+/* Free used block b: merge it with its pad and free neighbours, and index the result. */
+static void block_release(struct heap *h, struct region *r, block *b)
+{
+    size_t size = bsize(b);
+    block *lo = b, *next = bnext(b), *pad = block_pad(r, b);
+    char *hi = (char *)next;
+
+    if (poisoning(h))
+        poison((char *)bpayload(b), hi);
+    h->used_blocks--;
+    if (pad) {
+        clear_start(r, b);
+        size += bsize(pad);
+        lo = pad;
+        if (poisoning(h))
+            poison((char *)pad, (char *)bpayload(b));
+    }
+    account_free(h, size);
+
+    block *prev = bprev_used(lo) ? NULL : bprev(lo);
+    int next_free = !bused(next);
+    if (next_free) {
+        hi = (char *)bnext(next);
+        clear_start(r, next);
+        if (poisoning(h))
+            poison((char *)next, fill_start(next));
+    }
+    if (prev) {
+        clear_start(r, lo);
+        if (poisoning(h))
+            poison((char *)lo - WORD, (char *)bpayload(lo));
+        if (next_free) {
+            free_remove(h, next);
+            h->free_blocks--;
+        }
+        set_free(prev, (size_t)(hi - (char *)prev), prev->head & F_PREV_USED);
+        free_resized(h, prev);
+    } else {
+        set_free(lo, (size_t)(hi - (char *)lo), F_PREV_USED);
+        if (next_free) {
+            free_replace(h, next, lo);
+        } else {
+            free_insert(h, lo);
+            h->free_blocks++;
+        }
+    }
+    ((block *)hi)->head &= ~F_PREV_USED;
+    h->free_count++;
+}
+
+/* ---- Checking a pointer handed back ---------------------------------------------------------- */
+
+static int in_free_memory(struct heap *h, const block *b)
+{
+    block *f = free_floor(h, b);
+    return f && (const char *)b < (const char *)f + bsize(f);
+}
+
+/* Is b a plausible block start in r whose size leads to another block start? */
+static int head_sane(const struct region *r, const block *b)
+{
+    size_t size = bsize(b);
+    size_t min = (b->head & F_PAD) ? GRANULE : MIN_BLOCK;
+    return size >= min && size <= (size_t)(r->end - (const char *)b) && is_start(r, (char *)b + size);
+}
+
+/* The O(1) consistency checks around used block b: its head, the block before it (through
+ * its foot, when free) and the block after it (its head, and its foot when free). */
+static int block_sane(const struct region *r, const block *b)
+{
+    if (!head_sane(r, b))
+        return 0;
+    const block *next = bnext(b);
+    if (!bprev_used(next))
+        return 0;
+    if ((const char *)next != r->end) {
+        if (!head_sane(r, next))
+            return 0;
+        if (!bused(next) && (*bfooter(next) != bsize(next) || bprev_used(bnext(next))))
+            return 0;
+    }
+    if (!bprev_used(b)) {
+        size_t foot = ((const size_t *)b)[-1];
+        const block *prev = (const block *)((const char *)b - foot);
+        if (foot < MIN_BLOCK || foot % GRANULE || foot > (size_t)((const char *)b - r->first) ||
+            !is_start(r, prev) || bused(prev) || bsize(prev) != foot)
+            return 0;
+    }
+    return 1;
+}
+
+/* Find the used block whose payload is p, or say why p is not one. Writes nothing. */
+static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, block **bp)
+{
+    struct region *r = region_of(h, p);
+    if (!r)
+        return MEM_ERR_NOT_IN_HEAP;
+    if ((uintptr_t)p % MEM_ALIGN)
+        return MEM_ERR_MISALIGNED;
+    block *b = bfrom_payload(p);
+    if ((char *)b < r->first || (char *)b >= r->end)
+        return MEM_ERR_NOT_A_BLOCK;
+    if (!is_start(r, b))
+        return in_free_memory(h, b) ? MEM_ERR_DOUBLE_FREE : MEM_ERR_NOT_A_BLOCK;
+    if (!bused(b))
+        return free_floor(h, b) == b ? MEM_ERR_DOUBLE_FREE : MEM_ERR_CORRUPT;
+    if (b->head & F_PAD)
+        return MEM_ERR_NOT_A_BLOCK;
+    if (!block_sane(r, b))
+        return MEM_ERR_CORRUPT;
+    *rp = r;
+    *bp = b;
+    return MEM_OK;
+}
+
+/* ---- The operations, without locking or reporting (mem.c adds both) ---------------------------- */
+
+/* A free block chosen for handing out must be intact: its foot and its bitmap bit. */
+static int free_block_sane(struct heap *h, struct region **rp, block *f)
+{
+    struct region *r = region_of(h, f);
+    *rp = r;
+    return r && is_start(r, f) && !bused(f) && *bfooter(f) == bsize(f);
+}
+
+void *heap_alloc_quiet(struct heap *h, size_t n, struct fault *fault)
+{
+    size_t need = block_size_for(n);
+    block *f = need ? free_find(h, need) : NULL;
+    struct region *r;
+    if (!f) {
+        h->failed_count++;
+        return NULL;
+    }
+    if (!free_block_sane(h, &r, f)) {
+        fault_set(h, fault, MEM_ERR_CORRUPT, bpayload(f));
+        return NULL;
+    }
+    if (poisoning(h) && !poison_intact(f, bpayload(f), (char *)f + need))
+        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, bpayload(f));
+    block_take(h, r, f, need);
+    h->alloc_count++;
+    return bpayload(f);
+}
+
+void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+{
+    if (align <= MEM_ALIGN && align && !(align & (align - 1)))
+        return heap_alloc_quiet(h, n, fault);
+    size_t need = block_size_for(n);
+    if (!need || !align || (align & (align - 1)) || align > MAX_BLOCK / 2 ||
+        need > MAX_BLOCK - align) {
+        h->failed_count++;
+        return NULL;
+    }
+    struct region *r;
+    block *f = free_find(h, need + align - GRANULE);
+    if (!f) {
+        h->failed_count++;
+        return NULL;
+    }
+    if (!free_block_sane(h, &r, f)) {
+        fault_set(h, fault, MEM_ERR_CORRUPT, bpayload(f));
+        return NULL;
+    }
+    char *payload = (char *)align_up((uintptr_t)bpayload(f), align);
+    size_t gap = (size_t)(payload - (char *)bpayload(f)), size = bsize(f);
+    block *b = bfrom_payload(payload);
+    if (poisoning(h) && !poison_intact(f, payload, (char *)b + need))
+        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, payload);
+
+    if (gap == 0) {
+        block_take(h, r, f, need);
+        f->head |= F_ALIGNED;
+    } else {
+        if (gap >= MIN_BLOCK) {          /* the gap stays free, in f's place in the index */
+            set_free(f, gap, f->head & F_PREV_USED);
+            free_resized(h, f);
+            b->head = (size - gap);
+        } else {                         /* too small to stand: a pad that goes with b */
+            free_remove(h, f);
+            h->free_blocks--;
+            f->head = gap | F_USED | F_PAD | (f->head & F_PREV_USED);
+            account_used(h, gap);
+            b->head = (size - gap) | F_PREV_USED;
+        }
+        mark_start(r, b);
+        block_carve(h, r, b, need, F_ALIGNED);
+    }
+    h->alloc_count++;
+    return payload;
+}
+
+int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
+{
+    struct region *r;
+    block *b;
+    if (!p)
+        return MEM_OK;
+    enum mem_error err = block_lookup(h, p, &r, &b);
+    if (err)
+        return fault_set(h, fault, err, p)->err;
+    block_release(h, r, b);
+    return MEM_OK;
+}
+
+/* Shrink used block b to `need` bytes: the rest is freed if it can stand as a block. */
+static void block_shrink(struct heap *h, struct region *r, block *b, size_t need)
+{
+    size_t size = bsize(b);
+    if (size - need < MIN_BLOCK)
+        return;
+    block *rest = (block *)((char *)b + need);
+    b->head = need | (b->head & F_MASK);
+    rest->head = (size - need) | F_USED | F_PREV_USED;
+    mark_start(r, rest);
+    h->used_blocks++;                    /* rest is counted as its own used block, then freed */
+    h->free_count--;                     /* ... which is not a free the caller made */
+    block_release(h, r, rest);
+}
+
+/* Grow used block b in place to `need` bytes from its free next neighbour; 0 if it can't.
+ * The rest's head may land inside the neighbour's node, so the node leaves the index first. */
+static int block_grow(struct heap *h, struct region *r, block *b, size_t need, struct fault *fault)
+{
+    size_t size = bsize(b);
+    block *next = bnext(b);
+    if (bused(next) || size + bsize(next) < need)
+        return 0;
+    size_t total = size + bsize(next);
+    if (poisoning(h) && !poison_intact(next, (char *)next, (char *)b + need))
+        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, bpayload(b));
+    free_remove(h, next);
+    h->free_blocks--;
+    clear_start(r, next);
+    if (total - need >= MIN_BLOCK) {
+        block *rest = (block *)((char *)b + need);
+        set_free(rest, total - need, F_PREV_USED);
+        mark_start(r, rest);
+        free_insert(h, rest);
+        h->free_blocks++;
+        total = need;
+    } else {
+        ((block *)((char *)b + total))->head |= F_PREV_USED;
+    }
+    account_used(h, total - size);
+    b->head = total | (b->head & F_MASK);
+    return 1;
+}
+
+/* The alignment a moved F_ALIGNED block keeps: that of its address. */
+static size_t address_alignment(const void *p)
+{
+    uintptr_t v = (uintptr_t)p;
+    return (size_t)(v & -v);
+}
+
+void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
+{
+    struct region *r;
+    block *b;
+    if (!p)
+        return heap_alloc_quiet(h, n, fault);
+    enum mem_error err = block_lookup(h, p, &r, &b);
+    if (err) {
+        fault_set(h, fault, err, p);
+        return NULL;
+    }
+    if (n == 0) {
+        block_release(h, r, b);
+        return NULL;
+    }
+    size_t need = block_size_for(n);
+    if (!need) {
+        h->failed_count++;
+        return NULL;
+    }
+    if (need <= bsize(b)) {
+        block_shrink(h, r, b, need);
+        return p;
+    }
+    if (block_grow(h, r, b, need, fault))
+        return p;
+
+    size_t align = (b->head & F_ALIGNED) ? address_alignment(p) : MEM_ALIGN;
+    void *q = heap_aligned_alloc_quiet(h, align, n, fault);
+    if (!q)
+        return NULL;
+    memcpy(q, p, bsize(b) - WORD);
+    block_release(h, r, b);
+    return q;
+}
+
+size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *fault)
+{
+    struct region *r;
+    block *b;
+    if (!p)
+        return 0;
+    enum mem_error err = block_lookup(h, p, &r, &b);
+    if (err) {
+        fault_set(h, fault, err, p);
+        return 0;
+    }
+    return bsize(b) - WORD;
+}
+
+/* count * size, or 0 when it overflows. */
+size_t calloc_bytes(size_t count, size_t size)
+{
+    if (size && count > (size_t)-1 / size)
+        return 0;
+    return count * size;
+}
+
+/* ---- The instance API: each call is the quiet operation, then the report ---------------------- */
+
+void *heap_alloc(struct heap *h, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    void *p = heap_alloc_quiet(h, size, &f);
+    fault_raise(&f);
+    return p;
+}
+
+void *heap_aligned_alloc(struct heap *h, size_t alignment, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    void *p = heap_aligned_alloc_quiet(h, alignment, size, &f);
+    fault_raise(&f);
+    return p;
+}
+
+void *heap_calloc(struct heap *h, size_t count, size_t size)
+{
+    size_t bytes = calloc_bytes(count, size);
+    if (!bytes) {
+        h->failed_count++;
+        return NULL;
+    }
+    void *p = heap_alloc(h, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+int heap_free(struct heap *h, void *ptr)
+{
+    struct fault f = { MEM_OK, NULL };
+    heap_free_quiet(h, ptr, &f);
+    return fault_raise(&f);
+}
+
+void *heap_realloc(struct heap *h, void *ptr, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    void *p = heap_realloc_quiet(h, ptr, size, &f);
+    fault_raise(&f);
+    return p;
+}
+
+size_t heap_usable_size(struct heap *h, const void *ptr)
+{
+    struct fault f = { MEM_OK, NULL };
+    size_t n = heap_usable_size_quiet(h, ptr, &f);
+    fault_raise(&f);
+    return n;
+}

@@ -1,0 +1,169 @@
+/* mem.c - the default heap: heap.c's operations on one instance, under the platform's lock,
+ * with memory from the platform when the heap runs out (seam.h).
+ *
+ * Each call takes the lock, runs the quiet operation, drops the lock, and only then reports a
+ * misuse, so an error handler may print, log or stop without deadlocking on the heap. */
+#include "heap_internal.h"
+#include "seam.h"
+
+static struct heap default_heap; /* all zero: a valid empty heap */
+
+struct heap *mem_heap(void) { return &default_heap; }
+unsigned long mem_lock(void) { return seam_lock(); }
+void mem_unlock(unsigned long state) { seam_unlock(state); }
+
+/* The bytes a region needs to hold a block of block_bytes, metadata included. */
+size_t region_bytes_for(size_t block_bytes)
+{
+    size_t meta = sizeof(struct region) + block_bytes / (8 * GRANULE) + 8 * GRANULE;
+    return block_bytes > (size_t)-1 - meta ? 0 : block_bytes + meta;
+}
+
+/* No room for `bytes`: ask the platform for a region and add it. 0 if the heap grew. */
+static int grow(size_t bytes)
+{
+    void *start;
+    size_t size, want = bytes ? region_bytes_for(bytes) : 0;
+    if (!want || seam_grow(want, &start, &size) != 0)
+        return -1;
+    return heap_add_region(&default_heap, start, size) == 0 ? 0 : -1;
+}
+
+/* The request's block size plus alignment slack, as an upper bound for growing. */
+static size_t grow_bytes(size_t align, size_t n)
+{
+    if (n > (size_t)-1 / 2 - align)
+        return 0;
+    return n + align + MIN_BLOCK;
+}
+
+static void *alloc_locked(size_t align, size_t n, struct fault *f)
+{
+    void *p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
+    if (!p && !f->err && n && grow_bytes(align, n) && grow(grow_bytes(align, n)) == 0) {
+        default_heap.failed_count--;  /* the first try only asked for more memory */
+        p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
+    }
+    return p;
+}
+
+/* After a free: a region left entirely free goes back if the platform wants it. */
+static void release_empty(const void *p, void **start, size_t *size)
+{
+    *start = NULL;
+    if (default_heap.region_count > 1 && heap_region_if_empty(&default_heap, p, start, size) &&
+        (seam_release_wanted(*start, *size) != 0 || heap_remove_region(&default_heap, *start) != 0))
+        *start = NULL;
+}
+
+void *mem_aligned_alloc(size_t alignment, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned long s = seam_lock();
+    void *p = alloc_locked(alignment, size, &f);
+    seam_unlock(s);
+    fault_raise(&f);
+    return p;
+}
+
+void *mem_alloc(size_t size) { return mem_aligned_alloc(MEM_ALIGN, size); }
+
+void *mem_calloc(size_t count, size_t size)
+{
+    size_t bytes = calloc_bytes(count, size);
+    if (!bytes) {
+        unsigned long s = seam_lock();
+        default_heap.failed_count++;
+        seam_unlock(s);
+        return NULL;
+    }
+    void *p = mem_alloc(bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+void mem_free(void *ptr)
+{
+    struct fault f = { MEM_OK, NULL };
+    void *start;
+    size_t size;
+    if (!ptr)
+        return;
+    unsigned long s = seam_lock();
+    if (heap_free_quiet(&default_heap, ptr, &f) == MEM_OK)
+        release_empty(ptr, &start, &size);
+    else
+        start = NULL;
+    seam_unlock(s);
+    if (start)
+        seam_unmap(start, size);
+    fault_raise(&f);
+}
+
+void *mem_realloc(void *ptr, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned long s = seam_lock();
+    void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
+    if (!p && ptr && size && !f.err && grow(grow_bytes(MEM_ALIGN, size)) == 0) {
+        default_heap.failed_count--;
+        p = heap_realloc_quiet(&default_heap, ptr, size, &f);
+    }
+    seam_unlock(s);
+    fault_raise(&f);
+    return p;
+}
+
+size_t mem_usable_size(const void *ptr)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned long s = seam_lock();
+    size_t n = heap_usable_size_quiet(&default_heap, ptr, &f);
+    seam_unlock(s);
+    fault_raise(&f);
+    return n;
+}
+
+int mem_add_region(void *start, size_t size)
+{
+    unsigned long s = seam_lock();
+    int err = heap_add_region(&default_heap, start, size);
+    seam_unlock(s);
+    return err;
+}
+
+static void console_write(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    seam_write(text, len);
+}
+
+void mem_dump(void)
+{
+    unsigned long s = seam_lock();
+    heap_dump(&default_heap, console_write, NULL);
+    seam_unlock(s);
+}
+
+int mem_check(void)
+{
+    unsigned long s = seam_lock();
+    int problems = heap_check_report(&default_heap, console_write, NULL);
+    seam_unlock(s);
+    return problems;
+}
+
+void mem_stats(struct mem_stats *out)
+{
+    unsigned long s = seam_lock();
+    heap_stats(&default_heap, out);
+    seam_unlock(s);
+}
+
+void mem_set_poison(int on)
+{
+    unsigned long s = seam_lock();
+    heap_set_poison(&default_heap, on);
+    seam_unlock(s);
+}

@@ -1,0 +1,30 @@
+/* seam.h - everything lib/ needs from the platform, implemented once in kernel/seam.c and
+ * once in host/seam.c. lib/ calls nothing else outside itself but memcpy, memmove, memset
+ * and memcmp. */
+#ifndef KHEAP_SEAM_H
+#define KHEAP_SEAM_H
+
+#include <stddef.h>
+
+/* The default heap's lock. Kernel: save the interrupt flag and mask interrupts (single CPU; a
+ * spinlock goes here on SMP). Host: a mutex. The returned state goes back to seam_unlock. */
+unsigned long seam_lock(void);
+void          seam_unlock(unsigned long state);
+
+/* Write text to the platform console (kernel: serial; host: stdout). */
+void seam_write(const char *text, size_t len);
+
+/* The default error handler's end: write the one-line report and stop for good
+ * (kernel: panic on serial and exit QEMU with failure; host: stderr, then abort). */
+void seam_fatal(const char *line, size_t len);
+
+/* More memory for the default heap when a request of `need` bytes found no room: on success,
+ * store the new region in start and size and return 0. The kernel has no more memory: -1. */
+int  seam_grow(size_t need, void **start, size_t *size);
+
+/* A region of the default heap became entirely free. Return 0 if the platform wants it back
+ * (the heap then drops it and calls seam_unmap), -1 to keep it. */
+int  seam_release_wanted(void *start, size_t size);
+void seam_unmap(void *start, size_t size);
+
+#endif
