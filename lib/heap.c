@@ -79,6 +79,7 @@
  *   block, and never while the error handler runs. heap_check, heap_walk and heap_dump are
  *   O(blocks); heap_stats is O(1) (O(n) with the list index). Debug fill is O(block size).
  */
+#include "annotate.h"
 #include "heap_internal.h"
 #include "seam.h"
 
@@ -216,6 +217,8 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
+static int region_add(struct heap *h, void *start, size_t size);
+
 int heap_init(struct heap *h, void *start, size_t size)
 {
     memset(h, 0, sizeof *h);
@@ -227,6 +230,21 @@ int heap_init(struct heap *h, void *start, size_t size)
 /* Lay a region out over [start, start + size): descriptor, bitmap, one free block, end marker.
  * The start is rounded up and the end down to the granule; what is left must hold a block. */
 int heap_add_region(struct heap *h, void *start, size_t size)
+{
+    ANNOTATE_ENTER();
+    int err = region_add(h, start, size);
+    ANNOTATE_LEAVE();
+    return err;
+}
+
+void region_set_zeroed(struct heap *h, void *start)
+{
+    struct region *r = region_of(h, start);
+    if (r && r->base == start)
+        r->clean = r->first;
+}
+
+static int region_add(struct heap *h, void *start, size_t size)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size;
     if (!start || hi < lo)
@@ -249,6 +267,7 @@ int heap_add_region(struct heap *h, void *start, size_t size)
     r->first = (char *)first;
     r->end = (char *)end;
     r->starts = (uint8_t *)map;
+    r->clean = (char *)end;              /* nothing known to be zero until region_set_zeroed */
     r->base = start;
     r->given = size;
     memset(r->starts, 0, map_bytes);
@@ -262,6 +281,7 @@ int heap_add_region(struct heap *h, void *start, size_t size)
     mark_start(r, b);
     mark_start(r, (void *)end);
     free_insert(h, b);
+    ANNOTATE_NOACCESS(b, bytes + WORD);
 
     h->region_count++;
     h->total_bytes += bytes;
@@ -284,19 +304,24 @@ static struct region *region_empty(const struct heap *h, const void *p)
 
 int heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size)
 {
+    ANNOTATE_ENTER();
     struct region *r = region_empty(h, ptr);
-    if (!r)
-        return 0;
-    *start = r->base;
-    *size = r->given;
-    return 1;
+    if (r) {
+        *start = r->base;
+        *size = r->given;
+    }
+    ANNOTATE_LEAVE();
+    return r != NULL;
 }
 
 int heap_remove_region(struct heap *h, void *start)
 {
+    ANNOTATE_ENTER();
     struct region *r = region_empty(h, start);
-    if (!r || r->base != start)
+    if (!r || r->base != start) {
+        ANNOTATE_LEAVE();
         return -1;
+    }
     size_t bytes = (size_t)(r->end - r->first);
     free_remove(h, (block *)r->first);
     rb_erase(&h->regions, &r->node);
@@ -306,6 +331,7 @@ int heap_remove_region(struct heap *h, void *start)
     h->free_blocks--;
     h->min_free_bytes = h->min_free_bytes > bytes ? h->min_free_bytes - bytes : 0;
     h->overhead_bytes -= r->given - bytes;
+    ANNOTATE_LEAVE();
     return 0;
 }
 
@@ -338,10 +364,12 @@ static int poison_intact(block *f, char *lo, char *hi)
 
 void heap_set_poison(struct heap *h, int on)
 {
+    ANNOTATE_ENTER();
     if (on && !poisoning(h))
         for (block *f = free_first(h); f; f = free_next(h, f))
             poison(fill_start(f), fill_end(f));
     h->flags = on ? h->flags | HEAP_F_POISON : h->flags & ~HEAP_F_POISON;
+    ANNOTATE_LEAVE();
 }
 
 /* ---- Blocks -------------------------------------------------------------------------------- */
@@ -548,38 +576,28 @@ static int free_block_sane(struct heap *h, struct region **rp, block *f)
     return r && is_start(r, f) && !bused(f) && *bfooter(f) == bsize(f);
 }
 
-void *heap_alloc_quiet(struct heap *h, size_t n, struct fault *fault)
+/* Memory at or above r->clean was never handed out; in a zeroed region it still holds zeros,
+ * but for the heap's own words (see block_clear). Everything handed out moves the mark up. */
+static void mark_dirty(struct region *r, const block *b)
 {
-    size_t need = block_size_for(n);
-    block *f = need ? free_find(h, need) : NULL;
-    struct region *r;
-    if (!f) {
-        h->failed_count++;
-        return NULL;
-    }
-    if (!free_block_sane(h, &r, f)) {
-        fault_set(h, fault, MEM_ERR_CORRUPT, bpayload(f));
-        return NULL;
-    }
-    if (poisoning(h) && !poison_intact(f, bpayload(f), (char *)f + need))
-        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, bpayload(f));
-    block_take(h, r, f, need);
-    h->alloc_count++;
-    return bpayload(f);
+    char *end = (char *)bnext(b);
+    if (end > r->clean)
+        r->clean = end;
 }
 
-void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+/* Hand out the lowest-addressed block that fits n bytes at alignment align (a power of two):
+ * the placement rules at the top of this file. *fresh says whether it came from never-used
+ * zeroed memory. */
+static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
 {
-    if (align <= MEM_ALIGN && align && !(align & (align - 1)))
-        return heap_alloc_quiet(h, n, fault);
     size_t need = block_size_for(n);
-    if (!need || !align || (align & (align - 1)) || align > MAX_BLOCK / 2 ||
-        need > MAX_BLOCK - align) {
+    size_t slack = align > MEM_ALIGN ? align - GRANULE : 0;
+    if (!need || !align || (align & (align - 1)) || align > MAX_BLOCK / 2 || need > MAX_BLOCK - slack) {
         h->failed_count++;
         return NULL;
     }
     struct region *r;
-    block *f = free_find(h, need + align - GRANULE);
+    block *f = free_find(h, need + slack);
     if (!f) {
         h->failed_count++;
         return NULL;
@@ -588,15 +606,17 @@ void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fa
         fault_set(h, fault, MEM_ERR_CORRUPT, bpayload(f));
         return NULL;
     }
-    char *payload = (char *)align_up((uintptr_t)bpayload(f), align);
+    char *payload = (char *)align_up((uintptr_t)bpayload(f), align > MEM_ALIGN ? align : MEM_ALIGN);
     size_t gap = (size_t)(payload - (char *)bpayload(f)), size = bsize(f);
     block *b = bfrom_payload(payload);
+    *fresh = payload >= r->clean && !poisoning(h);
     if (poisoning(h) && !poison_intact(f, payload, (char *)b + need))
         fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, payload);
 
+    size_t flags = align > MEM_ALIGN ? F_ALIGNED : 0;
     if (gap == 0) {
         block_take(h, r, f, need);
-        f->head |= F_ALIGNED;
+        f->head |= flags;
     } else {
         if (gap >= MIN_BLOCK) {          /* the gap stays free, in f's place in the index */
             set_free(f, gap, f->head & F_PREV_USED);
@@ -610,10 +630,59 @@ void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fa
             b->head = (size - gap) | F_PREV_USED;
         }
         mark_start(r, b);
-        block_carve(h, r, b, need, F_ALIGNED);
+        block_carve(h, r, b, need, flags);
     }
+    mark_dirty(r, b);
     h->alloc_count++;
     return payload;
+}
+
+/* Zero a fresh block's first n bytes: only the words the heap itself wrote there can be
+ * non-zero (the free node after the head, and the foot in the block's last word). */
+static void block_clear(void *p, size_t n, int fresh)
+{
+    if (!fresh) {
+        memset(p, 0, n);
+        return;
+    }
+    memset(p, 0, n < sizeof(struct heap_node) ? n : sizeof(struct heap_node));
+    size_t *foot = bfooter(bfrom_payload(p));
+    if ((char *)foot < (char *)p + n)
+        *foot = 0;
+}
+
+void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+{
+    int fresh;
+    ANNOTATE_ENTER();
+    void *p = block_alloc(h, align, n, fault, &fresh);
+    if (p)
+        ANNOTATE_ALLOC(p, n);
+    ANNOTATE_LEAVE();
+    return p;
+}
+
+void *heap_alloc_quiet(struct heap *h, size_t n, struct fault *fault)
+{
+    return heap_aligned_alloc_quiet(h, MEM_ALIGN, n, fault);
+}
+
+void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *fault)
+{
+    size_t n = calloc_bytes(count, size);
+    int fresh;
+    if (!n) {
+        h->failed_count++;
+        return NULL;
+    }
+    ANNOTATE_ENTER();
+    void *p = block_alloc(h, MEM_ALIGN, n, fault, &fresh);
+    if (p) {
+        ANNOTATE_ALLOC(p, n);
+        block_clear(p, n, fresh);
+    }
+    ANNOTATE_LEAVE();
+    return p;
 }
 
 int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
@@ -622,11 +691,16 @@ int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
     block *b;
     if (!p)
         return MEM_OK;
+    ANNOTATE_ENTER();
     enum mem_error err = block_lookup(h, p, &r, &b);
-    if (err)
-        return fault_set(h, fault, err, p)->err;
-    block_release(h, r, b);
-    return MEM_OK;
+    if (err) {
+        fault_set(h, fault, err, p);
+    } else {
+        ANNOTATE_FREE(p);
+        block_release(h, r, b);
+    }
+    ANNOTATE_LEAVE();
+    return err;
 }
 
 /* Shrink used block b to `need` bytes: the rest is freed if it can stand as a block. */
@@ -670,6 +744,7 @@ static int block_grow(struct heap *h, struct region *r, block *b, size_t need, s
     }
     account_used(h, total - size);
     b->head = total | (b->head & F_MASK);
+    mark_dirty(r, b);
     return 1;
 }
 
@@ -680,39 +755,53 @@ static size_t address_alignment(const void *p)
     return (size_t)(v & -v);
 }
 
-void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
+/* realloc of checked block b: shrink or grow in place when it can, else allocate, copy, free. */
+static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n, struct fault *fault)
 {
-    struct region *r;
-    block *b;
-    if (!p)
-        return heap_alloc_quiet(h, n, fault);
-    enum mem_error err = block_lookup(h, p, &r, &b);
-    if (err) {
-        fault_set(h, fault, err, p);
-        return NULL;
-    }
-    if (n == 0) {
-        block_release(h, r, b);
-        return NULL;
-    }
-    size_t need = block_size_for(n);
+    void *p = bpayload(b), *q;
+    size_t need = block_size_for(n), old = bsize(b) - WORD, keep = n < old ? n : old;
+    int fresh;
     if (!need) {
         h->failed_count++;
         return NULL;
     }
     if (need <= bsize(b)) {
         block_shrink(h, r, b, need);
-        return p;
+    } else if (!block_grow(h, r, b, need, fault)) {
+        size_t align = (b->head & F_ALIGNED) ? address_alignment(p) : MEM_ALIGN;
+        q = block_alloc(h, align, n, fault, &fresh);
+        if (!q)
+            return NULL;
+        ANNOTATE_ALLOC(q, n);
+        memcpy(q, p, keep);
+        ANNOTATE_FREE(p);
+        block_release(h, r, b);
+        return q;
     }
-    if (block_grow(h, r, b, need, fault))
-        return p;
+    ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size */
+    ANNOTATE_ALLOC(p, n);
+    ANNOTATE_DEFINED(p, keep);
+    return p;
+}
 
-    size_t align = (b->head & F_ALIGNED) ? address_alignment(p) : MEM_ALIGN;
-    void *q = heap_aligned_alloc_quiet(h, align, n, fault);
-    if (!q)
-        return NULL;
-    memcpy(q, p, bsize(b) - WORD);
-    block_release(h, r, b);
+void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
+{
+    struct region *r;
+    block *b;
+    if (!p)
+        return heap_alloc_quiet(h, n, fault);
+    ANNOTATE_ENTER();
+    void *q = NULL;
+    enum mem_error err = block_lookup(h, p, &r, &b);
+    if (err) {
+        fault_set(h, fault, err, p);
+    } else if (n == 0) {
+        ANNOTATE_FREE(p);
+        block_release(h, r, b);
+    } else {
+        q = block_realloc(h, r, b, n, fault);
+    }
+    ANNOTATE_LEAVE();
     return q;
 }
 
@@ -720,14 +809,17 @@ size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *fault
 {
     struct region *r;
     block *b;
+    size_t n = 0;
     if (!p)
         return 0;
+    ANNOTATE_ENTER();
     enum mem_error err = block_lookup(h, p, &r, &b);
-    if (err) {
+    if (err)
         fault_set(h, fault, err, p);
-        return 0;
-    }
-    return bsize(b) - WORD;
+    else
+        n = bsize(b) - WORD;
+    ANNOTATE_LEAVE();
+    return n;
 }
 
 /* count * size, or 0 when it overflows. */
@@ -758,14 +850,9 @@ void *heap_aligned_alloc(struct heap *h, size_t alignment, size_t size)
 
 void *heap_calloc(struct heap *h, size_t count, size_t size)
 {
-    size_t bytes = calloc_bytes(count, size);
-    if (!bytes) {
-        h->failed_count++;
-        return NULL;
-    }
-    void *p = heap_alloc(h, bytes);
-    if (p)
-        memset(p, 0, bytes);
+    struct fault f = { MEM_OK, NULL };
+    void *p = heap_calloc_quiet(h, count, size, &f);
+    fault_raise(&f);
     return p;
 }
 

@@ -3,6 +3,7 @@
  * These are O(blocks) and never on the allocation path. The validator trusts nothing it reads:
  * every size is checked before it is used to step, so a corrupted heap gets a report, never a
  * crash or an endless walk. */
+#include "annotate.h"
 #include "heap_internal.h"
 
 /* ---- Text without libc ---------------------------------------------------------------------- */
@@ -49,10 +50,12 @@ static int step_ok(const struct region *r, const block *b)
 
 void heap_walk(struct heap *h, heap_visit_fn visit, void *ctx)
 {
+    ANNOTATE_ENTER();
     for (struct region *r = region_first(h); r; r = region_next(r))
         for (block *b = (block *)r->first; (char *)b < r->end && step_ok(r, b); b = bnext(b))
             if (!(b->head & F_PAD))
                 visit(ctx, bpayload(b), bsize(b) - WORD, bused(b));
+    ANNOTATE_LEAVE();
 }
 
 /* ---- The validator ---------------------------------------------------------------------- */
@@ -164,7 +167,17 @@ static void check_index(struct checker *c, struct heap *h, const struct totals *
         problem(c, "tree links, colours or maxima broken", h);
 }
 
+static int check_all(struct heap *h, heap_write_fn write, void *ctx);
+
 int heap_check_report(struct heap *h, heap_write_fn write, void *ctx)
+{
+    ANNOTATE_ENTER();
+    int problems = check_all(h, write, ctx);
+    ANNOTATE_LEAVE();
+    return problems;
+}
+
+static int check_all(struct heap *h, heap_write_fn write, void *ctx)
 {
     struct out o = { write, ctx };
     struct checker c = { &o, 0 };
@@ -188,7 +201,9 @@ int heap_check(struct heap *h) { return heap_check_report(h, NULL, NULL); }
 
 void heap_stats(struct heap *h, struct mem_stats *s)
 {
+    ANNOTATE_ENTER();
     size_t largest = free_largest(h);
+    ANNOTATE_LEAVE();
     s->total_bytes = h->total_bytes;
     s->free_bytes = h->free_bytes;
     s->used_bytes = h->used_bytes;
@@ -230,6 +245,7 @@ void heap_dump(struct heap *h, heap_write_fn write, void *ctx)
     struct out o = { write, ctx };
     struct mem_stats s;
     size_t i = 0;
+    ANNOTATE_ENTER();
     for (struct region *r = region_first(h); r; r = region_next(r))
         dump_region(&o, i++, r);
     heap_stats(h, &s);
@@ -237,6 +253,7 @@ void heap_dump(struct heap *h, heap_write_fn write, void *ctx)
     size_t largest = free_largest(h);
     uint64_t frag = s.free_bytes ? (uint64_t)(s.free_bytes - largest) * 10000 / s.free_bytes : 0;
     int problems = heap_check(h);
+    ANNOTATE_LEAVE();
     out_str(&o, "summary:");
     out_kv(&o, "regions", s.region_count);
     out_kv(&o, "total", s.total_bytes);

@@ -41,6 +41,7 @@ struct region {
     char *first;              /* first block */
     char *end;                /* the end marker: a used header of size 0 */
     uint8_t *starts;          /* one bit per granule from first: set where a block starts */
+    char *clean;              /* never handed out from here up (zeroed regions; else = end) */
     char *base;               /* the start the caller handed in */
     size_t given;             /* the size the caller handed in */
 };
@@ -123,6 +124,8 @@ int    fault_raise(const struct fault *f);  /* calls the error handler if f hold
 
 void  *heap_alloc_quiet(struct heap *h, size_t n, struct fault *f);
 void  *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *f);
+void  *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *f);
+void   region_set_zeroed(struct heap *h, void *start); /* its memory is known to hold zeros */
 int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
 void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);

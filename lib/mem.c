@@ -26,7 +26,10 @@ static int grow(size_t bytes)
     size_t size, want = bytes ? region_bytes_for(bytes) : 0;
     if (!want || seam_grow(want, &start, &size) != 0)
         return -1;
-    return heap_add_region(&default_heap, start, size) == 0 ? 0 : -1;
+    if (heap_add_region(&default_heap, start, size) != 0)
+        return -1;
+    region_set_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
+    return 0;
 }
 
 /* The request's block size plus alignment slack, as an upper bound for growing. */
@@ -40,7 +43,7 @@ static size_t grow_bytes(size_t align, size_t n)
 static void *alloc_locked(size_t align, size_t n, struct fault *f)
 {
     void *p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
-    if (!p && !f->err && n && grow_bytes(align, n) && grow(grow_bytes(align, n)) == 0) {
+    if (!p && !f->err && n && grow(grow_bytes(align, n)) == 0) {
         default_heap.failed_count--;  /* the first try only asked for more memory */
         p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
     }
@@ -70,16 +73,16 @@ void *mem_alloc(size_t size) { return mem_aligned_alloc(MEM_ALIGN, size); }
 
 void *mem_calloc(size_t count, size_t size)
 {
+    struct fault f = { MEM_OK, NULL };
     size_t bytes = calloc_bytes(count, size);
-    if (!bytes) {
-        unsigned long s = seam_lock();
-        default_heap.failed_count++;
-        seam_unlock(s);
-        return NULL;
+    unsigned long s = seam_lock();
+    void *p = heap_calloc_quiet(&default_heap, count, size, &f);
+    if (!p && bytes && !f.err && grow(grow_bytes(MEM_ALIGN, bytes)) == 0) {
+        default_heap.failed_count--;
+        p = heap_calloc_quiet(&default_heap, count, size, &f);
     }
-    void *p = mem_alloc(bytes);
-    if (p)
-        memset(p, 0, bytes);
+    seam_unlock(s);
+    fault_raise(&f);
     return p;
 }
 

@@ -19,7 +19,8 @@ void seam_write(const char *text, size_t len);
 void seam_fatal(const char *line, size_t len);
 
 /* More memory for the default heap when a request of `need` bytes found no room: on success,
- * store the new region in start and size and return 0. The kernel has no more memory: -1. */
+ * store the new region in start and size and return 0. The memory must hold zeros, as fresh
+ * pages do (calloc skips clearing it). The kernel has no more memory: -1. */
 int  seam_grow(size_t need, void **start, size_t *size);
 
 /* A region of the default heap became entirely free. Return 0 if the platform wants it back

@@ -1,0 +1,84 @@
+# kernel/build.mk - the i386 kernel, build/kernel.elf, and the targets that boot it:
+#   make kernel        build/kernel.elf: boot/*.S, kernel/*.{c,S}, the allocator core ($(LIB_TREE))
+#                      and the shared allocator cases (tests/cases/*.c), linked at 1 MiB
+#   make run           boot it in QEMU, serial console on this terminal (quit: Ctrl-a x);
+#                      QEMU_MEM=128M and KARGS="exit failtest ..." pass memory and boot words
+#   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, and prove the harness can fail
+# Objects go to build/kernel/ (the host build has build/host/). build/kernel/config records the
+# toolchain and flags, so `make CC=clang` after `make` rebuilds everything instead of mixing.
+
+KERNEL  := $(BUILD)/kernel.elf
+KBUILD  := $(BUILD)/kernel
+KQ      := $(if $(V),,@)
+
+# The shared cases' table lives in tests/cases/all.c; until it exists, kernel/nocases.c
+# provides an empty one so that the kernel links and runs its own cases.
+KERNEL_CASES := $(wildcard tests/cases/*.c)
+KERNEL_C     := $(filter-out kernel/nocases.c,$(wildcard kernel/*.c))
+ifeq ($(wildcard tests/cases/all.c),)
+KERNEL_C     += kernel/nocases.c
+endif
+KERNEL_SRC := $(wildcard boot/*.S) $(wildcard kernel/*.S) $(KERNEL_C) $(LIB_TREE) $(KERNEL_CASES)
+KERNEL_OBJ := $(addprefix $(KBUILD)/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
+
+# Nothing at boot enables SSE (CR4.OSFXSR), and clang's default i686 CPU has SSE2: keep the
+# compilers to integer registers, or the first vectorised loop is a #UD.
+KERNEL_CFLAGS := $(KCFLAGS) -mno-mmx -mno-sse -mno-sse2
+
+# --build-id=none: the note the Debian GCC driver adds can push the Multiboot header past 8 KiB.
+ifeq ($(TOOLCHAIN),clang)
+KERNEL_LINK := $(KLD) -T linker.ld --build-id=none
+else
+KERNEL_LINK := $(KCC) -m32 -nostdlib -static -no-pie -T linker.ld -Wl,--build-id=none
+endif
+
+.PHONY: kernel kernel-config
+kernel: $(KERNEL)
+kernel-config: ;
+
+# Rewritten only when the toolchain or flags change; every kernel object depends on it. It also
+# runs `deps` first, so a missing cross compiler is installed (or named) before any compile.
+KERNEL_CONFIG := $(TOOLCHAIN); $(KCC) $(KERNEL_CFLAGS); $(KERNEL_LINK) $(KLIBS)
+$(KBUILD)/config: kernel-config | deps
+	@mkdir -p $(@D)
+	@echo '$(KERNEL_CONFIG)' | cmp -s - $@ || echo '$(KERNEL_CONFIG)' > $@
+
+# The list of objects, likewise: when tests/cases/all.c appears or a file goes away, the kernel
+# must be relinked even though no remaining object is newer than it.
+$(KBUILD)/objects: kernel-config
+	@mkdir -p $(@D)
+	@echo '$(KERNEL_OBJ)' | cmp -s - $@ || echo '$(KERNEL_OBJ)' > $@
+
+$(KBUILD)/%.o: %.c $(KBUILD)/config
+	@mkdir -p $(@D)
+	@$(if $(KQ),echo "  KCC     $<")
+	$(KQ)$(KCC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KBUILD)/%.o: %.S $(KBUILD)/config
+	@mkdir -p $(@D)
+	@$(if $(KQ),echo "  KAS     $<")
+	$(KQ)$(KCC) $(KERNEL_CFLAGS) -c $< -o $@
+
+# Linked, then checked: QEMU's -kernel loads only ELF32, and only a file whose Multiboot header
+# lies in its first 8 KiB. A kernel failing either is deleted rather than left to confuse QEMU.
+$(KERNEL): $(KERNEL_OBJ) linker.ld $(KBUILD)/config $(KBUILD)/objects
+	@$(if $(KQ),echo "  KLD     $@")
+	$(KQ)$(KERNEL_LINK) -o $@ $(KERNEL_OBJ) $(KLIBS)
+	$(KQ)if command -v grub-file >/dev/null && ! grub-file --is-x86-multiboot $@; then \
+	    echo "kernel: $@ has no valid Multiboot header in its first 8 KiB" >&2; rm -f $@; exit 1; fi
+	$(KQ)if ! readelf -h $@ | grep -Eq 'Class:[[:space:]]+ELF32'; then \
+	    echo "kernel: $@ is not ELF32; QEMU's -kernel cannot load it" >&2; rm -f $@; exit 1; fi
+
+QEMU_MEM ?= 128M
+KARGS    ?=
+
+run: deps $(KERNEL)
+	@tools/qemu-run -m $(QEMU_MEM) -k $(KERNEL) $(KARGS)
+
+# The self-tests must pass at 32 MiB and at 3 GiB (QEMU's map then reaches the PCI hole); the
+# last two boots must be judged failures, or the harness could not see a failure at all.
+kernel-test: deps $(KERNEL)
+	@tools/qemu-test -k $(KERNEL) -n selftest-32M -m 32M
+	@tools/qemu-test -k $(KERNEL) -n selftest-3G -m 3G
+	@tools/qemu-test -k $(KERNEL) -n fault -m 32M -x -s 35 -g '^FAULT: vector 6 ' fault
+	@tools/qemu-test -k $(KERNEL) -n failtest -m 32M -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest

@@ -1,0 +1,12 @@
+/* kcases.h - self-test cases that only make sense in the kernel: they use the default heap over
+ * the real memory-map regions, and the kernel's interrupt handling. */
+#ifndef KERNEL_KCASES_H
+#define KERNEL_KCASES_H
+
+#include "case.h"
+
+extern const struct test_case kernel_cases[];
+extern const size_t kernel_case_count;
+extern const struct test_case failing_case; /* `failtest` on the command line appends it */
+
+#endif

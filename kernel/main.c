@@ -1,0 +1,68 @@
+/* main.c - kmain, where boot/entry.S lands: CPU tables first, then the console, then the boot
+ * information, the heap's regions, and the self-tests. Boot words (QEMU -append):
+ *   exit      after the verdict, end QEMU through isa-debug-exit (33 all passed, 35 otherwise)
+ *   fault     raise a real CPU exception right after the banner (tests the fault report)
+ *   failtest  add a self-test that fails on purpose (tests that failures are seen)
+ * Without `exit` the kernel idles so the console can be read; quit QEMU with Ctrl-a x. */
+#include <stdint.h>
+#include "cmdline.h"
+#include "gdt.h"
+#include "idt.h"
+#include "kprintf.h"
+#include "multiboot.h"
+#include "pic.h"
+#include "qemu.h"
+#include "regions.h"
+#include "selftest.h"
+#include "uart.h"
+
+void kmain(uint32_t magic, uint32_t info) __attribute__((noreturn));
+
+extern char _kernel_start[], _kernel_end[]; /* from linker.ld */
+
+static struct boot_info boot; /* too big for the 16 KiB boot stack's comfort */
+
+/* ud2 is an instruction guaranteed to be invalid: a #UD that no compiler can optimise away. */
+static void provoke_fault(void)
+{
+    kprintf("fault: executing ud2 on purpose; expect a #UD report and a failed run\n");
+    __asm__ volatile("ud2");
+}
+
+static void banner(void)
+{
+    kprintf("\nkheap: first-fit heap self-test kernel (i386, Multiboot 1)\n");
+    kprintf("kernel image 0x%08x-0x%08x (%u KiB)\n", (unsigned)(uintptr_t)_kernel_start,
+            (unsigned)(uintptr_t)_kernel_end - 1,
+            (unsigned)((uintptr_t)(_kernel_end - _kernel_start) / 1024));
+}
+
+static void check_loader(uint32_t magic, uint32_t info)
+{
+    if (multiboot_parse(magic, info, &boot) < 0) {
+        kprintf("PANIC: not started by a Multiboot loader (eax 0x%08x)\n", magic);
+        qemu_exit(QEMU_EXIT_FAILURE);
+    }
+    kprintf("boot loader: %s; command line: \"%s\"%s\n", boot.loader_name, boot.cmdline,
+            boot.cmdline_truncated ? " (truncated)" : "");
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+    unsigned failed;
+
+    gdt_init();     /* our own segments and exception handlers before anything can fault */
+    idt_init();
+    pic_init();     /* IRQs off the exception vectors, all masked */
+    uart_init();
+    banner();
+    check_loader(magic, info);
+    if (cmdline_has(boot.cmdline, "fault"))
+        provoke_fault();
+    regions_setup(&boot);
+    failed = selftest_run(cmdline_has(boot.cmdline, "failtest"));
+    if (cmdline_has(boot.cmdline, "exit"))
+        qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+    kprintf("kheap: idle (quit QEMU with Ctrl-a x)\n");
+    idle_forever();
+}

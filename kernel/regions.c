@@ -1,0 +1,188 @@
+/* regions.c - picks the default heap's memory. Only usable RAM (map type 1) from 1 MiB up to
+ * 4 GiB, minus the kernel image, every structure the boot loader left in memory, and any part a
+ * reserved map entry overlaps. Every byte left out is printed with its reason, so a surprising
+ * heap size can be explained from the boot log alone. */
+#include <stdint.h>
+#include "kprintf.h"
+#include "mem.h"
+#include "regions.h"
+
+#define PAGE_SIZE   0x1000ull
+#define LOW_LIMIT   0x100000ull   /* below: real-mode IVT, BIOS data, EBDA, VGA, option ROMs */
+#define HIGH_LIMIT  0x100000000ull /* above: not addressable by a 32-bit kernel without PAE */
+#define REGION_MIN  0x4000ull     /* smaller leftovers are not worth a region's bookkeeping */
+#define REGIONS_MAX 16
+#define EXCLUDED_MAX (BOOT_RANGES_MAX + BOOT_MMAP_MAX + 1)
+
+extern char _kernel_start[], _kernel_end[]; /* from linker.ld */
+
+/* Ranges the heap must not touch, sorted by start, and the regions chosen. */
+static struct boot_range excluded[EXCLUDED_MAX];
+static unsigned excluded_count;
+static struct boot_range chosen[REGIONS_MAX];
+static unsigned chosen_count;
+
+static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t a)   { return page_down(a + PAGE_SIZE - 1); }
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static const char *type_name(uint32_t type)
+{
+    switch (type) {
+    case 1:  return "usable";
+    case 2:  return "reserved";
+    case 3:  return "ACPI reclaimable";
+    case 4:  return "ACPI NVS";
+    case 5:  return "bad memory";
+    default: return "unknown type";
+    }
+}
+
+/* Sizes for people: whole units, the largest that leaves at least 10 of them. */
+static void print_size(uint64_t bytes)
+{
+    if (bytes >= 10ull << 30)
+        kprintf("%6llu GiB", bytes >> 30);
+    else if (bytes >= 10ull << 20)
+        kprintf("%6llu MiB", bytes >> 20);
+    else if (bytes >= 10ull << 10)
+        kprintf("%6llu KiB", bytes >> 10);
+    else
+        kprintf("%6llu B  ", bytes);
+}
+
+static void print_map(const struct boot_info *boot)
+{
+    kprintf("memory map (%s, %u entries%s):\n",
+            boot->mmap_from_mem_upper ? "from mem_lower/mem_upper, no map given" : "from the loader",
+            boot->mmap_count, boot->mmap_truncated ? ", more not shown" : "");
+    for (unsigned i = 0; i < boot->mmap_count; i++) {
+        const struct boot_mmap_entry *e = &boot->mmap[i];
+
+        kprintf("  0x%016llx-0x%016llx ", e->base, e->base + e->length - 1);
+        print_size(e->length);
+        kprintf("  %s (type %u)\n", type_name(e->type), e->type);
+    }
+}
+
+static void print_piece(const char *verdict, uint64_t start, uint64_t end, const char *why)
+{
+    kprintf("  %s 0x%08llx-0x%08llx ", verdict, start, end - 1);
+    print_size(end - start);
+    kprintf("  %s\n", why);
+}
+
+/* Keeps excluded[] sorted by start: the carving below walks it in address order. Boot
+ * structures are widened to whole pages, so every heap region starts and ends on a page. */
+static void exclude(uint64_t start, uint64_t end, const char *why)
+{
+    unsigned i = excluded_count;
+
+    if (excluded_count == EXCLUDED_MAX || start >= end)
+        return;
+    start = page_down(start);
+    end = page_up(end);
+    for (; i > 0 && excluded[i - 1].start > start; i--)
+        excluded[i] = excluded[i - 1];
+    excluded[i] = (struct boot_range){ start, end, why };
+    excluded_count++;
+}
+
+static void collect_exclusions(const struct boot_info *boot)
+{
+    exclude((uintptr_t)_kernel_start, (uintptr_t)_kernel_end, "kernel image (code, data, bss, boot stack)");
+    for (unsigned i = 0; i < boot->range_count; i++)
+        exclude(boot->ranges[i].start, boot->ranges[i].end, boot->ranges[i].what);
+    for (unsigned i = 0; i < boot->mmap_count; i++)
+        if (boot->mmap[i].type != MMAP_USABLE)
+            exclude(boot->mmap[i].base, boot->mmap[i].base + boot->mmap[i].length,
+                    "overlapped by a reserved map entry");
+}
+
+static void choose(uint64_t start, uint64_t end)
+{
+    if (end - start < REGION_MIN) {
+        print_piece("skip", start, end, "too small to be worth a region");
+        return;
+    }
+    if (chosen_count == REGIONS_MAX) {
+        print_piece("skip", start, end, "too many regions");
+        return;
+    }
+    chosen[chosen_count++] = (struct boot_range){ start, end, "heap" };
+    print_piece("use ", start, end, "heap region");
+}
+
+/* [start, end) is usable RAM within the limits: hand out what no exclusion covers. */
+static void carve(uint64_t start, uint64_t end)
+{
+    uint64_t cursor = start;
+
+    for (unsigned i = 0; i < excluded_count && cursor < end; i++) {
+        const struct boot_range *x = &excluded[i];
+
+        if (x->end <= cursor || x->start >= end)
+            continue;
+        if (x->start > cursor)
+            choose(cursor, x->start);
+        cursor = max64(cursor, x->start);
+        print_piece("skip", cursor, min64(x->end, end), x->what);
+        cursor = min64(x->end, end);
+    }
+    if (cursor < end)
+        choose(cursor, end);
+}
+
+static void consider_entry(const struct boot_mmap_entry *e)
+{
+    uint64_t start = e->base, end = e->base + e->length;
+
+    if (e->type != MMAP_USABLE) {
+        print_piece("skip", start, end, e->type == 2 ? "reserved (type 2)" : type_name(e->type));
+        return;
+    }
+    if (start < LOW_LIMIT) {
+        print_piece("skip", start, min64(end, LOW_LIMIT), "below 1 MiB (BIOS data, EBDA, VGA, ROMs)");
+        start = LOW_LIMIT;
+    }
+    if (end > HIGH_LIMIT) {
+        print_piece("skip", max64(start, HIGH_LIMIT), end, "above 4 GiB (out of reach of 32-bit pointers)");
+        end = HIGH_LIMIT;
+    }
+    start = page_up(start);
+    end = page_down(end);
+    if (start < end)
+        carve(start, end);
+}
+
+static unsigned add_chosen(void)
+{
+    unsigned added = 0;
+    uint64_t bytes = 0;
+
+    for (unsigned i = 0; i < chosen_count; i++) {
+        void *start = (void *)(uintptr_t)chosen[i].start;
+        size_t size = (size_t)(chosen[i].end - chosen[i].start);
+        int err = mem_add_region(start, size);
+
+        if (err < 0)
+            kprintf("heap: mem_add_region(%p, %zu) failed: %d (%s)\n", start, size, err,
+                    mem_strerror((enum mem_error)-err));
+        else
+            added++, bytes += size;
+    }
+    kprintf("heap: %u of %u region(s) added to the default heap, %llu KiB\n", added, chosen_count,
+            bytes >> 10);
+    return added;
+}
+
+unsigned regions_setup(const struct boot_info *boot)
+{
+    print_map(boot);
+    collect_exclusions(boot);
+    kprintf("heap regions (usable RAM in [1 MiB, 4 GiB), minus the kernel and boot data):\n");
+    for (unsigned i = 0; i < boot->mmap_count; i++)
+        consider_entry(&boot->mmap[i]);
+    return add_chosen();
+}

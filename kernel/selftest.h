@@ -1,0 +1,10 @@
+/* selftest.h - the kernel's self-test run: shared allocator cases, then kernel-only ones. */
+#ifndef KERNEL_SELFTEST_H
+#define KERNEL_SELFTEST_H
+
+/* Runs every case, printing TAP on serial, then mem_dump and a verdict line. With
+ * add_failing_case, one case that fails on purpose is appended (proves the harness can fail).
+ * Returns the number of failed cases. */
+unsigned selftest_run(int add_failing_case);
+
+#endif

@@ -1,0 +1,73 @@
+/* uart.c - polled output on the 16550 UART at COM1 (0x3F8): 115200 baud, 8N1, FIFOs on.
+ * Output only, and polling only, so it works from any context, panics and faults included. */
+#include "uart.h"
+#include "io.h"
+
+#define COM1 0x3F8
+
+/* Register offsets from the base port. With LCR_DLAB set, +0/+1 are the divisor latch. */
+#define UART_THR 0 /* transmit holding register (write) */
+#define UART_DLL 0 /* divisor latch, low byte (DLAB=1) */
+#define UART_IER 1 /* interrupt enable register */
+#define UART_DLM 1 /* divisor latch, high byte (DLAB=1) */
+#define UART_FCR 2 /* FIFO control register (write) */
+#define UART_LCR 3 /* line control register */
+#define UART_MCR 4 /* modem control register */
+#define UART_LSR 5 /* line status register */
+
+#define LCR_8N1  0x03 /* 8 data bits, no parity, 1 stop bit */
+#define LCR_DLAB 0x80 /* divisor latch access */
+
+#define FCR_ENABLE    0x01 /* FIFOs on */
+#define FCR_CLEAR_RX  0x02
+#define FCR_CLEAR_TX  0x04
+#define FCR_TRIGGER14 0xC0 /* receive interrupt at 14 bytes */
+
+#define MCR_DTR  0x01
+#define MCR_RTS  0x02
+#define MCR_OUT2 0x08 /* gates the UART's IRQ line on PC hardware */
+
+#define LSR_TX_EMPTY 0x20 /* transmit holding register can take a byte */
+
+#define UART_CLOCK 115200 /* the divisor is UART_CLOCK / baud */
+#define UART_BAUD  115200
+
+/* How many status polls before we give up on one byte: a missing or wedged UART must not hang a
+ * panic. At 115200 baud a byte takes ~87 us, far below this many port reads. */
+#define UART_SPIN_LIMIT 100000
+
+void uart_init(void)
+{
+    unsigned divisor = UART_CLOCK / UART_BAUD;
+
+    if (divisor == 0)
+        divisor = 1;
+    outb(COM1 + UART_IER, 0x00);                      /* no interrupts: we poll */
+    outb(COM1 + UART_LCR, LCR_DLAB);                  /* expose the divisor latch */
+    outb(COM1 + UART_DLL, divisor & 0xFF);
+    outb(COM1 + UART_DLM, (divisor >> 8) & 0xFF);
+    outb(COM1 + UART_LCR, LCR_8N1);                   /* 8N1, and DLAB off again */
+    outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR_RX | FCR_CLEAR_TX | FCR_TRIGGER14);
+    outb(COM1 + UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
+}
+
+static void uart_put_raw(char c)
+{
+    for (int spins = 0; spins < UART_SPIN_LIMIT; spins++)
+        if (inb(COM1 + UART_LSR) & LSR_TX_EMPTY)
+            break;
+    outb(COM1 + UART_THR, (unsigned char)c);
+}
+
+void uart_putc(char c)
+{
+    if (c == '\n')
+        uart_put_raw('\r'); /* terminals want CR LF */
+    uart_put_raw(c);
+}
+
+void uart_write(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        uart_putc(text[i]);
+}
