@@ -5,8 +5,14 @@
 #define KHEAP_HEAP_INTERNAL_H
 
 #include <stdint.h>
-#include <string.h>
 #include "heap.h"
+
+/* All lib/ uses from outside itself besides the seam: the platform provides these four (the
+ * kernel in kernel/string.c, the host's libc), so lib/ needs no <string.h>. */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int   memcmp(const void *a, const void *b, size_t n);
 
 #define WORD       sizeof(size_t)
 #define GRANULE    ((size_t)MEM_ALIGN)
