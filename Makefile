@@ -38,7 +38,7 @@ LIB_LIST  := $(LIB_CORE) lib/index_list.c
 include tools/build.mk
 include host/build.mk
 -include host/preload.mk
--include tools/heapmap/build.mk
+include tools/heapmap/build.mk
 include kernel/build.mk
 -include tests/build.mk
 -include tests/model/build.mk
