@@ -33,10 +33,23 @@ static void recompute(struct heap_node *n)
     n->max = m;
 }
 
-void rb_update_max(struct heap_node *n)
+/* Recompute every maximum from n up to the root: after a change in n's subtree's shape. */
+static void update_to_root(struct heap_node *n)
 {
     for (; n; n = parent(n))
         recompute(n);
+}
+
+/* Only n's own size changed: above it, stop at the first maximum that stays the same. */
+void rb_update_max(struct heap_node *n)
+{
+    recompute(n);
+    for (struct heap_node *p = parent(n); p; p = parent(p)) {
+        size_t old = p->max;
+        recompute(p);
+        if (p->max == old)
+            break;
+    }
 }
 
 /* Make n stand where old stood under old's parent (or at the root). */
@@ -171,7 +184,7 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         set_parent(y->child[0], y);
         set_red(y, is_red(z));
     }
-    rb_update_max(xp);
+    update_to_root(xp);
     if (!removed_red)
         erase_fixup(root, x, xp);
 }
