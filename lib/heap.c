@@ -99,6 +99,43 @@ static size_t block_size_for(size_t n)
     return s < MIN_BLOCK ? MIN_BLOCK : s;
 }
 
+/* ---- Debug fill (HEAP_F_POISON) ------------------------------------------------------------ */
+
+static int poisoning(const struct heap *h) { return (h->flags & HEAP_F_POISON) != 0; }
+
+static void poison(char *from, char *to)
+{
+    if (from < to)
+        memset(from, POISON_BYTE, (size_t)(to - from));
+}
+
+/* The payload of a free block, less its node and foot: what the fill covers. */
+static char *fill_start(block *f) { return (char *)bnode(f) + sizeof(struct heap_node); }
+static char *fill_end(block *f)   { return (char *)bfooter(f); }
+
+/* Bytes [lo, hi) of free block f are about to be handed out: are they still the fill? */
+static int poison_intact(block *f, char *lo, char *hi)
+{
+    if (lo < fill_start(f))
+        lo = fill_start(f);
+    if (hi > fill_end(f))
+        hi = fill_end(f);
+    for (; lo < hi; lo++)
+        if (*(unsigned char *)lo != POISON_BYTE)
+            return 0;
+    return 1;
+}
+
+void heap_set_poison(struct heap *h, int on)
+{
+    ANNOTATE_ENTER();
+    if (on && !poisoning(h))
+        for (block *f = free_first(h); f; f = free_next(h, f))
+            poison(fill_start(f), fill_end(f));
+    h->flags = on ? h->flags | HEAP_F_POISON : h->flags & ~HEAP_F_POISON;
+    ANNOTATE_LEAVE();
+}
+
 /* ---- Regions ------------------------------------------------------------------------------- */
 
 static struct region *node_region(struct heap_node *n)
@@ -215,6 +252,8 @@ static int region_add(struct heap *h, void *start, size_t size)
     mark_start(r, b);
     mark_start(r, (void *)end);
     free_insert(h, b);
+    if (poisoning(h))
+        poison(fill_start(b), fill_end(b));
     ANNOTATE_NOACCESS(b, bytes + WORD);
 
     h->region_count++;
@@ -267,43 +306,6 @@ int heap_remove_region(struct heap *h, void *start)
     h->overhead_bytes -= r->given - bytes;
     ANNOTATE_LEAVE();
     return 0;
-}
-
-/* ---- Debug fill (HEAP_F_POISON) ------------------------------------------------------------ */
-
-static int poisoning(const struct heap *h) { return (h->flags & HEAP_F_POISON) != 0; }
-
-static void poison(char *from, char *to)
-{
-    if (from < to)
-        memset(from, POISON_BYTE, (size_t)(to - from));
-}
-
-/* The payload of a free block, less its node and foot: what the fill covers. */
-static char *fill_start(block *f) { return (char *)bnode(f) + sizeof(struct heap_node); }
-static char *fill_end(block *f)   { return (char *)bfooter(f); }
-
-/* Bytes [lo, hi) of free block f are about to be handed out: are they still the fill? */
-static int poison_intact(block *f, char *lo, char *hi)
-{
-    if (lo < fill_start(f))
-        lo = fill_start(f);
-    if (hi > fill_end(f))
-        hi = fill_end(f);
-    for (; lo < hi; lo++)
-        if (*(unsigned char *)lo != POISON_BYTE)
-            return 0;
-    return 1;
-}
-
-void heap_set_poison(struct heap *h, int on)
-{
-    ANNOTATE_ENTER();
-    if (on && !poisoning(h))
-        for (block *f = free_first(h); f; f = free_next(h, f))
-            poison(fill_start(f), fill_end(f));
-    h->flags = on ? h->flags | HEAP_F_POISON : h->flags & ~HEAP_F_POISON;
-    ANNOTATE_LEAVE();
 }
 
 /* ---- Blocks -------------------------------------------------------------------------------- */
@@ -385,37 +387,28 @@ static block *block_pad(const struct region *r, const block *b)
     return NULL;
 }
 
-/* Free used block b: merge it with its pad and free neighbours, and index the result. */
+/* Free used block b: merge it with its pad and free neighbours, and index the result.
+ * Everything is read before anything is written; the debug fill comes last, over the bytes
+ * that became interior (old heads, feet and nodes), so it never hides structure. */
 static void block_release(struct heap *h, struct region *r, block *b)
 {
-    size_t size = bsize(b);
-    block *lo = b, *next = bnext(b), *pad = block_pad(r, b);
-    char *hi = (char *)next;
-
-    if (poisoning(h))
-        poison((char *)bpayload(b), hi);
-    h->used_blocks--;
-    if (pad) {
-        clear_start(r, b);
-        size += bsize(pad);
-        lo = pad;
-        if (poisoning(h))
-            poison((char *)pad, (char *)bpayload(b));
-    }
-    account_free(h, size);
-
+    block *pad = block_pad(r, b), *lo = pad ? pad : b, *next = bnext(b);
     block *prev = bprev_used(lo) ? NULL : bprev(lo);
     int next_free = !bused(next);
-    if (next_free) {
-        hi = (char *)bnext(next);
-        clear_start(r, next);
-        if (poisoning(h))
-            poison((char *)next, fill_start(next));
-    }
-    if (prev) {
+    char *hi = next_free ? (char *)bnext(next) : (char *)next;
+    block *merged = prev ? prev : lo;
+
+    h->used_blocks--;
+    h->free_count++;
+    account_free(h, (size_t)((char *)next - (char *)lo));
+    if (pad)
+        clear_start(r, b);
+    if (prev)
         clear_start(r, lo);
-        if (poisoning(h))
-            poison((char *)lo - WORD, (char *)bpayload(lo));
+    if (next_free)
+        clear_start(r, next);
+
+    if (prev) {
         if (next_free) {
             free_remove(h, next);
             h->free_blocks--;
@@ -432,7 +425,12 @@ static void block_release(struct heap *h, struct region *r, block *b)
         }
     }
     ((block *)hi)->head &= ~F_PREV_USED;
-    h->free_count++;
+
+    if (poisoning(h)) {
+        char *from = prev ? (char *)lo - WORD : fill_start(merged);
+        char *to = next_free ? fill_start(next) : (char *)next;
+        poison(from, to < fill_end(merged) ? to : fill_end(merged));
+    }
 }
 
 /* ---- Checking a pointer handed back ---------------------------------------------------------- */

@@ -17,7 +17,7 @@ enum mem_error {
     MEM_OK = 0,
     MEM_ERR_NOT_IN_HEAP,    /* the pointer lies outside every region of the heap */
     MEM_ERR_MISALIGNED,     /* inside a region, but not MEM_ALIGN-aligned: never a payload */
-    MEM_ERR_NOT_A_BLOCK,    /* inside a live block but not its start (an interior pointer) */
+    MEM_ERR_NOT_A_BLOCK,    /* in the heap but not a block's start: interior pointer, or metadata */
     MEM_ERR_DOUBLE_FREE,    /* the pointer lies in free memory: freed already (maybe merged since) */
     MEM_ERR_CORRUPT,        /* a header, footer or neighbour link is inconsistent: memory was overwritten */
     MEM_ERR_USE_AFTER_FREE, /* debug mode: a freed block's fill pattern changed before reuse */
