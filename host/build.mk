@@ -8,17 +8,26 @@ host_objs      = $(patsubst %.c,$(HOST_OBJ)/$(1)/%.o,$(2))
 HOST_LIB      := $(HOST_OBJ)/libkheap.a
 HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 
+# lib/ is compiled freestanding here too, as in the kernel: the compiler may then not turn a
+# loop into a call to a libc function that lib/ does not use (strlen, say).
 $(HOST_OBJ)/tree/%.o $(HOST_OBJ)/list/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -fPIC -c $< -o $@
+	$(CC) $(HOST_CFLAGS) $(if $(filter lib/%,$<),-ffreestanding) -fPIC -c $< -o $@
+
+# The archives export the API alone (mem_*, heap_*): the objects are linked into one, and every
+# other global name, the seam's included, is made local, so none can clash with a program's.
+define host_archive
+	@rm -f $@
+	$(LD) -r -o $(@:.a=.o) $^
+	objcopy -w --keep-global-symbol='mem_*' --keep-global-symbol='heap_*' $(@:.a=.o)
+	ar rcs $@ $(@:.a=.o)
+endef
 
 $(HOST_LIB): $(call host_objs,tree,$(LIB_TREE) $(HOST_SEAM))
-	@rm -f $@
-	ar rcs $@ $^
+	$(host_archive)
 
 $(HOST_LIB_LIST): $(call host_objs,list,$(LIB_LIST) $(HOST_SEAM))
-	@rm -f $@
-	ar rcs $@ $^
+	$(host_archive)
 
 .PHONY: host-lib
 host-lib: $(HOST_LIB) $(HOST_LIB_LIST)

@@ -208,7 +208,7 @@ int heap_add_region(struct heap *h, void *start, size_t size)
     return err;
 }
 
-void region_set_zeroed(struct heap *h, void *start)
+void heap_region_zeroed(struct heap *h, void *start)
 {
     struct region *r = region_of(h, start);
     if (r && r->base == start)
@@ -238,7 +238,7 @@ static int region_add(struct heap *h, void *start, size_t size)
     r->first = (char *)first;
     r->end = (char *)end;
     r->starts = (uint8_t *)map;
-    r->clean = (char *)end;              /* nothing known to be zero until region_set_zeroed */
+    r->clean = (char *)end;              /* nothing known to be zero until heap_region_zeroed */
     r->base = start;
     r->given = size;
     memset(r->starts, 0, map_bytes);

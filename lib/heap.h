@@ -82,7 +82,12 @@ int    heap_add_region(struct heap *h, void *start, size_t size);
 int    heap_remove_region(struct heap *h, void *start);
 /* The region that holds ptr, if it is entirely free: its start and size; else 0. */
 int    heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size);
-void   heap_set_poison(struct heap *h, int on); /* debug fill; only when the heap is empty */
+/* The region that starts at start holds only zeros (fresh pages from the OS): calloc need not
+ * clear what it hands out from the part never handed out before. */
+void   heap_region_zeroed(struct heap *h, void *start);
+/* Debug mode: fill freed payloads with a pattern, verify it when handed out again, report a
+ * change as MEM_ERR_USE_AFTER_FREE. Turning it on fills every free block now. */
+void   heap_set_poison(struct heap *h, int on);
 
 /* ---- Allocation ---------------------------------------------------------------------------- */
 
@@ -101,6 +106,7 @@ typedef void (*heap_visit_fn)(void *ctx, void *ptr, size_t size, int used);
 typedef void (*heap_write_fn)(void *ctx, const char *text, size_t len);
 
 int    heap_check(struct heap *h);  /* 0 when every invariant holds, else the number of violations */
+const char *heap_index_name(void);  /* the free index built in: "tree" (fast) or "list" (reference) */
 void   heap_stats(struct heap *h, struct mem_stats *out);
 void   heap_walk(struct heap *h, heap_visit_fn visit, void *ctx);
 void   heap_dump(struct heap *h, heap_write_fn write, void *ctx);  /* mem_dump's text, to any sink */

@@ -101,7 +101,6 @@ block *free_floor(struct heap *h, const void *addr);      /* highest-addressed b
 size_t free_largest(struct heap *h);                      /* size of the largest free block, or 0 */
 block *free_first(struct heap *h);                        /* address order, for the checker */
 block *free_next(struct heap *h, block *b);
-const char *free_index_name(void);
 int    free_index_check(struct heap *h);                  /* 0 when the index's own links hold */
 
 /* ---- Regions (tree of descriptors, in heap.c) -------------------------------------------- */
@@ -131,12 +130,13 @@ int    fault_raise(const struct fault *f);  /* calls the error handler if f hold
 void  *heap_alloc_quiet(struct heap *h, size_t n, struct fault *f);
 void  *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *f);
 void  *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *f);
-void   region_set_zeroed(struct heap *h, void *start); /* its memory is known to hold zeros */
 int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
 void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
 size_t region_bytes_for(size_t block_bytes);      /* a region big enough for one such block */
+/* Old name of heap_region_zeroed, until host/preload.c moves over. */
+static inline void region_set_zeroed(struct heap *h, void *start) { heap_region_zeroed(h, start); }
 
 /* Text output for dump and check reports, without libc. */
 struct out { heap_write_fn write; void *ctx; };

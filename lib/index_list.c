@@ -7,7 +7,7 @@
 #define PREV 0
 #define NEXT 1
 
-const char *free_index_name(void) { return "list"; }
+const char *heap_index_name(void) { return "list"; }
 
 static block *at(struct heap_node *n) { return n ? node_block(n) : NULL; }
 

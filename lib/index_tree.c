@@ -7,7 +7,7 @@
  * lowest-addressed fitting block as index_list.c, the reference. */
 #include "heap_internal.h"
 
-const char *free_index_name(void) { return "tree"; }
+const char *heap_index_name(void) { return "tree"; }
 
 void free_insert(struct heap *h, block *b)  { rb_insert(&h->free_index, bnode(b)); }
 void free_remove(struct heap *h, block *b)  { rb_erase(&h->free_index, bnode(b)); }

@@ -12,10 +12,12 @@ struct heap *mem_heap(void) { return &default_heap; }
 unsigned long mem_lock(void) { return seam_lock(); }
 void mem_unlock(unsigned long state) { seam_unlock(state); }
 
-/* The bytes a region needs to hold a block of block_bytes, metadata included. */
+/* The bytes a region needs to hold a block of block_bytes, metadata included: the descriptor,
+ * the start bitmap (1/128 of what it covers, and it covers itself too: 1/64 is a safe bound),
+ * and the alignment of its ends. */
 size_t region_bytes_for(size_t block_bytes)
 {
-    size_t meta = sizeof(struct region) + block_bytes / (8 * GRANULE) + 8 * GRANULE;
+    size_t meta = sizeof(struct region) + block_bytes / 64 + 16 * GRANULE;
     return block_bytes > (size_t)-1 - meta ? 0 : block_bytes + meta;
 }
 
@@ -28,7 +30,7 @@ static int grow(size_t bytes)
         return -1;
     if (heap_add_region(&default_heap, start, size) != 0)
         return -1;
-    region_set_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
+    heap_region_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
     return 0;
 }
 

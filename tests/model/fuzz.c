@@ -170,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include <dirent.h>
 #include <sys/stat.h>
 
-const char *free_index_name(void);   /* lib/: "tree" or "list", to label the output */
+const char *heap_index_name(void);   /* lib/: "tree" or "list", to label the output */
 
 static int files, failures;
 static size_t total_ops;
@@ -189,7 +189,7 @@ static void replay_file(const char *path)
     size_t n;
     files++;
     if (run_input(buf, len, &n)) {
-        printf("replay [%s]: %s FAILED (above)\n", free_index_name(), path);
+        printf("replay [%s]: %s FAILED (above)\n", heap_index_name(), path);
         failures++;
     }
     total_ops += n;
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 1; i < argc; i++)
         replay_path(argv[i]);
-    printf("replay [%s]: %d input(s), %zu ops, %d failure(s)\n", free_index_name(), files,
+    printf("replay [%s]: %d input(s), %zu ops, %d failure(s)\n", heap_index_name(), files,
            total_ops, failures);
     return failures ? 1 : 0;
 }

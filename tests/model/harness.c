@@ -47,7 +47,6 @@ const char *layout_name(int layout) { return layouts[layout % H_LAYOUTS].name; }
 /* ---- The error handler: records every report. ------------------------------------------------ */
 
 /* lib/heap_internal.h: the region's memory is known to be zero (mem.c says so of fresh pages). */
-void region_set_zeroed(struct heap *h, void *start);
 
 static int rec_count;
 static enum mem_error rec_err;
@@ -566,7 +565,7 @@ static int setup(struct ctx *c)
     if (iw.bad || c->m.nr != n)
         return fail(c, "setup: the fresh heap's walk is not one free block per region");
     for (int i = 0; c->o->zeroed && i < 4 && r[i].size; i++)
-        region_set_zeroed(&c->h, (void *)(a + r[i].off));
+        heap_region_zeroed(&c->h, (void *)(a + r[i].off));
     if (c->o->poison)
         heap_set_poison(&c->h, 1);
     return compare_stats(c) || full_check(c);
@@ -799,7 +798,7 @@ void report_failure(const struct harness_opts *o, struct op *ops, size_t n, cons
     size_t m = shrink_ops(o, ops, upto < n ? upto : n);
     printf("minimal operation list (fresh heap, layout %d%s%s; A = arena base, 1 MiB aligned;"
            " sN = slot N):\n", o->layout, o->poison ? ", heap_set_poison(h, 1)" : "",
-           o->zeroed ? ", regions zeroed + region_set_zeroed" : "");
+           o->zeroed ? ", regions zeroed + heap_region_zeroed" : "");
     print_ops(o, ops, m);
     fflush(stdout);
 }
