@@ -55,13 +55,19 @@ test: deps host-test kernel-test
 help:
 	@echo "kheap - a first-fit heap for kernels, proved in a multiboot kernel under QEMU"
 	@echo
-	@echo "  make run          boot the kernel in QEMU, serial console here (quit: Ctrl-a x)"
+	@echo "  make run          boot the kernel in QEMU: self-tests, then the heap shell (quit, or Ctrl-a x)"
 	@echo "  make test         everything: host tests, kernel self-tests in QEMU, shell, real programs"
 	@echo "  make host-test    host unit, differential and thread tests only"
-	@echo "  make kernel-test  boot the kernel's self-tests in QEMU (32 MiB and 3 GiB)"
-	@echo "  make host-lib     build/host/libkheap.a (link with -Ilib)"
-	@echo "  make bench        benchmarks against glibc and the sorted-list reference"
+	@echo "  make kernel-test  self-tests in QEMU at 32 MiB and 3 GiB, and through GRUB"
+	@echo "  make shell-test   script the serial shell through QEMU: normal use, bad input, editing"
+	@echo "  make real-test    real programs under LD_PRELOAD=build/host/libkheap.so, against glibc"
+	@echo "  make iso          build/kheap.iso, a GRUB CD image that boots into the heap shell"
+	@echo "  make run-iso      boot build/kheap.iso in QEMU, the shell on this terminal"
+	@echo "  make host-lib     build/host/libkheap.a (link with -Ilib) and libkheap.so (LD_PRELOAD)"
+	@echo "  make install      headers, libraries and kheap.pc under PREFIX (default /usr/local)"
+	@echo "  make bench        speed and space against glibc and the sorted-list reference"
 	@echo "  make fuzz         libFuzzer over operation sequences (FUZZ_SECONDS=60)"
+	@echo "  make heapmap      draw a heap over time: TRACE=tests/traces/... OUT=build/heapmap.svg"
 	@echo "  make clean        remove build/"
 	@echo
 	@echo "  CC=clang          build kernel and host with clang (kernel: --target=i686-elf, ld.lld)"

@@ -1,9 +1,15 @@
 # kernel/build.mk - the i386 kernel, build/kernel.elf, and the targets that boot it:
 #   make kernel        build/kernel.elf: boot/*.S, kernel/*.{c,S}, the allocator core ($(LIB_TREE))
 #                      and the shared allocator cases (tests/cases/*.c), linked at 1 MiB
-#   make run           boot it in QEMU, serial console on this terminal (quit: Ctrl-a x);
-#                      QEMU_MEM=128M and KARGS="exit failtest ..." pass memory and boot words
-#   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, and prove the harness can fail
+#   make run           boot it in QEMU: self-tests, then the heap shell on this terminal (quit,
+#                      or Ctrl-a x); QEMU_MEM=128M and KARGS="exit failtest ..." pass memory and
+#                      boot words
+#   make iso           build/kheap.iso, a GRUB CD image that boots into the shell
+#   make run-iso       boot build/kheap.iso in QEMU (-cdrom), the shell on this terminal
+#   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, through GRUB (build/kheap-test.iso,
+#                      grub.cfg passes `exit`), and prove the harness can fail
+#   make shell-test    drive the shell through QEMU's serial port with the scripted sessions in
+#                      tests/shell/ (tools/shell-test), and once through GRUB from build/kheap.iso
 # Objects go to build/kernel/ (the host build has build/host/). build/kernel/config records the
 # toolchain and flags, so `make CC=clang` after `make` rebuilds everything instead of mixing.
 
@@ -75,10 +81,52 @@ KARGS    ?=
 run: deps $(KERNEL)
 	@tools/qemu-run -m $(QEMU_MEM) -k $(KERNEL) $(KARGS)
 
-# The self-tests must pass at 32 MiB and at 3 GiB (QEMU's map then reaches the PCI hole); the
-# last two boots must be judged failures, or the harness could not see a failure at all.
-kernel-test: deps $(KERNEL)
+# ---- GRUB CD images ---------------------------------------------------------------------------
+# grub-mkrescue (grub-common, grub-pc-bin, xorriso, mtools) lays out a BIOS-bootable ISO from a
+# directory: the kernel as /boot/kernel.elf and boot/grub.cfg with the boot words filled in.
+ISO      := $(BUILD)/kheap.iso
+TEST_ISO := $(BUILD)/kheap-test.iso
+
+# $(call iso_image,IMAGE,STAGING_DIR,BOOT_WORDS)
+define iso_image
+	@$(if $(KQ),echo "  ISO     $(1)")
+	$(KQ)rm -rf $(2) && mkdir -p $(2)/boot/grub
+	$(KQ)cp $(KERNEL) $(2)/boot/kernel.elf
+	$(KQ)sed 's|@WORDS@|$(3)|' boot/grub.cfg > $(2)/boot/grub/grub.cfg
+	$(KQ)grub-mkrescue -o $(1) $(2) > $(2).log 2>&1 || \
+	    { cat $(2).log >&2; rm -f $(1); echo "iso: grub-mkrescue failed (make deps installs it)" >&2; exit 1; }
+endef
+
+.PHONY: iso run-iso shell-test
+iso: deps $(ISO)
+
+$(ISO): $(KERNEL) boot/grub.cfg
+	$(call iso_image,$@,$(KBUILD)/iso-shell,)
+
+$(TEST_ISO): $(KERNEL) boot/grub.cfg
+	$(call iso_image,$@,$(KBUILD)/iso-test,exit)
+
+run-iso: deps $(ISO)
+	@tools/qemu-run -m $(QEMU_MEM) -c $(ISO)
+
+# The self-tests must pass at 32 MiB and at 3 GiB (QEMU's map then reaches the PCI hole), and
+# booted by GRUB from the test ISO, which lays out the boot structures differently (and loads
+# the kernel's symbol and debug sections after it); the last two boots must be judged failures,
+# or the harness could not see a failure at all.
+kernel-test: deps $(KERNEL) $(TEST_ISO)
 	@tools/qemu-test -k $(KERNEL) -n selftest-32M -m 32M
 	@tools/qemu-test -k $(KERNEL) -n selftest-3G -m 3G
+	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub -m 32M -g '^boot loader: GRUB'
 	@tools/qemu-test -k $(KERNEL) -n fault -m 32M -x -s 35 -g '^FAULT: vector 6 ' fault
 	@tools/qemu-test -k $(KERNEL) -n failtest -m 32M -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
+
+# Each session boots the kernel once and must end with the guest's own `quit` (status 33).
+# tools/shell-test bounds each session (90 s); timeout bounds the whole run. The GRUB session
+# runs even when a direct one failed, so one run shows every failure.
+SHELL_SESSIONS := tests/shell/normal.session tests/shell/bad-input.session tests/shell/terminal.session
+
+shell-test: deps $(KERNEL) $(ISO)
+	@timeout -k 5 300 tools/shell-test -k $(KERNEL) $(SHELL_SESSIONS); direct=$$?; \
+	 timeout -k 5 120 tools/shell-test -i $(ISO) tests/shell/grub.session && [ $$direct -eq 0 ]
+
+test: shell-test

@@ -185,6 +185,7 @@ const struct test_case kernel_cases[] = {
     { "kernel: one long-lived block held across churn", long_lived_block },
     { "kernel: calloc, realloc, aligned_alloc on the default heap", calloc_realloc_aligned },
     { "kernel: an unassigned IRQ is reported and execution goes on", unassigned_irq_continues },
+    { "kernel: timer IRQ allocates and frees while the main flow does (IRQ-safe lock)", irq_allocating_case },
 };
 const size_t kernel_case_count = sizeof(kernel_cases) / sizeof(kernel_cases[0]);
 

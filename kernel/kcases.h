@@ -9,4 +9,6 @@ extern const struct test_case kernel_cases[];
 extern const size_t kernel_case_count;
 extern const struct test_case failing_case; /* `failtest` on the command line appends it */
 
+void irq_allocating_case(void); /* kcase_irq.c */
+
 #endif

@@ -3,7 +3,8 @@
  *   exit      after the verdict, end QEMU through isa-debug-exit (33 all passed, 35 otherwise)
  *   fault     raise a real CPU exception right after the banner (tests the fault report)
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
- * Without `exit` the kernel idles so the console can be read; quit QEMU with Ctrl-a x. */
+ * Without `exit` the kernel runs the heap shell on the serial console (shell.c); its `quit`
+ * ends QEMU with success, as does Ctrl-a x. */
 #include <stdint.h>
 #include "cmdline.h"
 #include "gdt.h"
@@ -14,6 +15,7 @@
 #include "qemu.h"
 #include "regions.h"
 #include "selftest.h"
+#include "shell.h"
 #include "uart.h"
 
 void kmain(uint32_t magic, uint32_t info) __attribute__((noreturn));
@@ -63,6 +65,5 @@ void kmain(uint32_t magic, uint32_t info)
     failed = selftest_run(cmdline_has(boot.cmdline, "failtest"));
     if (cmdline_has(boot.cmdline, "exit"))
         qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
-    kprintf("kheap: idle (quit QEMU with Ctrl-a x)\n");
-    idle_forever();
+    shell_run();
 }

@@ -51,6 +51,14 @@ struct multiboot_mmap_entry {
     uint32_t type;
 } __attribute__((packed));
 
+/* One ELF32 section header, as the loader hands over the kernel's section table (flag 5). */
+struct elf32_section {
+    uint32_t name, type, flags, addr, offset, size, link, info, addralign, entsize;
+} __attribute__((packed));
+
+#define ELF_SHF_ALLOC 0x2   /* part of the loaded image: already inside the kernel's range */
+#define ELF_SHT_NOBITS 8    /* occupies no bytes in the file (.bss) */
+
 #define APM_TABLE_SIZE       20
 #define VBE_CONTROL_INFO_SIZE 512
 #define VBE_MODE_INFO_SIZE    256
@@ -146,11 +154,27 @@ static void read_modules(struct boot_info *boot, const struct multiboot_info *mb
     }
 }
 
+/* GRUB hands over the section table and also loads every section that is not part of the
+ * image (symbols, strings, debug info) somewhere in free memory, writing where into each
+ * header's addr. QEMU's -kernel passes no table. Those bytes are the loader's too. */
+static void read_elf_sections(struct boot_info *boot, const struct multiboot_info *mbi)
+{
+    add_range(boot, mbi->elf_addr, (uint64_t)mbi->elf_num * mbi->elf_size, "boot: ELF section headers");
+    if (mbi->elf_size < sizeof(struct elf32_section))
+        return;
+    for (uint32_t i = 0; i < mbi->elf_num; i++) {
+        const struct elf32_section *sh = phys(mbi->elf_addr + i * mbi->elf_size);
+
+        if (sh->addr && !(sh->flags & ELF_SHF_ALLOC) && sh->type != ELF_SHT_NOBITS)
+            add_range(boot, sh->addr, sh->size, "boot: ELF section the loader added (symbols, debug)");
+    }
+}
+
 /* The fields that only point at loader memory we never read but must not hand out. */
 static void read_other_tables(struct boot_info *boot, const struct multiboot_info *mbi)
 {
     if (mbi->flags & MBI_ELF_SECTIONS)
-        add_range(boot, mbi->elf_addr, (uint64_t)mbi->elf_num * mbi->elf_size, "boot: ELF section headers");
+        read_elf_sections(boot, mbi);
     if (mbi->flags & MBI_DRIVES)
         add_range(boot, mbi->drives_addr, mbi->drives_length, "boot: drive table");
     if (mbi->flags & MBI_APM_TABLE)

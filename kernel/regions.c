@@ -21,6 +21,8 @@ static struct boot_range excluded[EXCLUDED_MAX];
 static unsigned excluded_count;
 static struct boot_range chosen[REGIONS_MAX];
 static unsigned chosen_count;
+static struct boot_range added_regions[REGIONS_MAX]; /* those the heap accepted, for the shell's map */
+static unsigned added_count;
 
 static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
 static uint64_t page_up(uint64_t a)   { return page_down(a + PAGE_SIZE - 1); }
@@ -169,20 +171,49 @@ static unsigned add_chosen(void)
         if (err < 0)
             kprintf("heap: mem_add_region(%p, %zu) failed: %d (%s)\n", start, size, err,
                     mem_strerror((enum mem_error)-err));
-        else
+        else {
+            added_regions[added_count++] = chosen[i];
             added++, bytes += size;
+        }
     }
     kprintf("heap: %u of %u region(s) added to the default heap, %llu KiB\n", added, chosen_count,
             bytes >> 10);
     return added;
 }
 
+/* Where the loader put its structures: QEMU's -kernel and GRUB choose very different places,
+ * and a heap region that overlapped one would destroy it. */
+static void print_boot_ranges(const struct boot_info *boot)
+{
+    kprintf("boot structures (kept out of the heap; %u found%s):\n", boot->range_count,
+            boot->range_count == BOOT_RANGES_MAX ? ", the table is full" : "");
+    for (unsigned i = 0; i < boot->range_count; i++)
+        kprintf("  0x%08llx-0x%08llx  %s\n", boot->ranges[i].start, boot->ranges[i].end - 1,
+                boot->ranges[i].what);
+}
+
 unsigned regions_setup(const struct boot_info *boot)
 {
     print_map(boot);
+    print_boot_ranges(boot);
     collect_exclusions(boot);
     kprintf("heap regions (usable RAM in [1 MiB, 4 GiB), minus the kernel and boot data):\n");
     for (unsigned i = 0; i < boot->mmap_count; i++)
         consider_entry(&boot->mmap[i]);
     return add_chosen();
+}
+
+unsigned regions_count(void)
+{
+    return added_count;
+}
+
+/* As start and size: a region may end at exactly 4 GiB, which no uintptr_t can hold. */
+int regions_get(unsigned i, uintptr_t *start, size_t *size)
+{
+    if (i >= added_count)
+        return -1;
+    *start = (uintptr_t)added_regions[i].start;
+    *size = (size_t)(added_regions[i].end - added_regions[i].start);
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* trap.c - where every interrupt vector lands. A CPU exception is a kernel bug: report it in
- * one line on serial and end the run as a failure. An IRQ is unexpected (all lines are masked),
- * so it is reported, acknowledged, and execution goes on. */
+ * one line on serial and end the run as a failure. An IRQ goes to the handler a driver set for
+ * its line and is then ended at the PIC; a spurious IRQ (7 or 15 that no device raised) or one
+ * nobody handles is reported, acknowledged, and execution goes on. */
 #include "kprintf.h"
 #include "io.h"
 #include "pic.h"
@@ -24,6 +25,7 @@ static const char *const exception_names[TRAP_EXCEPTIONS] = {
 };
 
 static unsigned irq_reports;
+static trap_irq_fn irq_handlers[TRAP_IRQS];
 
 /* One line, so a test log shows the cause without a debugger. The run is over after it. */
 static void exception_report(const struct trap_frame *f)
@@ -44,12 +46,31 @@ static void irq_report(unsigned irq)
     kprintf("IRQ %u: %s, ignored\n", irq, spurious ? "spurious" : "no handler assigned");
 }
 
+/* Handlers run with interrupts off (interrupt gates), so no IRQ nests inside another. */
+static void irq_dispatch(unsigned irq)
+{
+    trap_irq_fn handler = irq_handlers[irq];
+
+    if (!handler || pic_is_spurious(irq)) {
+        irq_report(irq);
+        return;
+    }
+    handler();
+    pic_eoi(irq);
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
     if (frame->vector < TRAP_EXCEPTIONS)
         exception_report(frame);
     else
-        irq_report(frame->vector - TRAP_IRQ_BASE);
+        irq_dispatch(frame->vector - TRAP_IRQ_BASE);
+}
+
+void trap_set_irq_handler(unsigned irq, trap_irq_fn handler)
+{
+    if (irq < TRAP_IRQS)
+        irq_handlers[irq] = handler;
 }
 
 unsigned trap_irq_reports(void)

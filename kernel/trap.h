@@ -19,7 +19,12 @@ struct trap_frame {
 
 extern const uint32_t trap_stubs[TRAP_STUBS]; /* entry address of each stub, from vectors.S */
 
+typedef void (*trap_irq_fn)(void);
+
 void trap_dispatch(struct trap_frame *frame);       /* called by vectors.S only */
+/* The handler for IRQ line irq (NULL: none; the IRQ is then reported and ignored). The line
+ * must be unmasked at the PIC separately; trap.c ends each IRQ at the PIC after the handler. */
+void trap_set_irq_handler(unsigned irq, trap_irq_fn handler);
 unsigned trap_irq_reports(void);                    /* IRQs reported and ignored so far */
 
 #endif

@@ -1,11 +1,16 @@
-/* uart.c - polled output on the 16550 UART at COM1 (0x3F8): 115200 baud, 8N1, FIFOs on.
- * Output only, and polling only, so it works from any context, panics and faults included. */
+/* uart.c - the 16550 UART at COM1 (0x3F8): 115200 baud, 8N1, FIFOs on. Output is polled, so
+ * it works from any context, panics and faults included. Input is read by polling too; the
+ * receive interrupt (IRQ 4) only exists to wake a CPU that waits in hlt (uart_wait_byte), so
+ * an idle shell sleeps instead of spinning on the status register. */
 #include "uart.h"
 #include "io.h"
+#include "pic.h"
+#include "trap.h"
 
 #define COM1 0x3F8
 
 /* Register offsets from the base port. With LCR_DLAB set, +0/+1 are the divisor latch. */
+#define UART_RBR 0 /* receive buffer register (read) */
 #define UART_THR 0 /* transmit holding register (write) */
 #define UART_DLL 0 /* divisor latch, low byte (DLAB=1) */
 #define UART_IER 1 /* interrupt enable register */
@@ -21,13 +26,18 @@
 #define FCR_ENABLE    0x01 /* FIFOs on */
 #define FCR_CLEAR_RX  0x02
 #define FCR_CLEAR_TX  0x04
-#define FCR_TRIGGER14 0xC0 /* receive interrupt at 14 bytes */
+#define FCR_TRIGGER1  0x00 /* receive interrupt as soon as 1 byte is in */
+
+#define IER_RX_DATA 0x01 /* interrupt when received data is available */
 
 #define MCR_DTR  0x01
 #define MCR_RTS  0x02
 #define MCR_OUT2 0x08 /* gates the UART's IRQ line on PC hardware */
 
-#define LSR_TX_EMPTY 0x20 /* transmit holding register can take a byte */
+#define LSR_DATA_READY 0x01 /* a received byte waits in RBR (or the FIFO) */
+#define LSR_TX_EMPTY 0x20   /* transmit holding register can take a byte */
+
+#define UART_IRQ 4 /* COM1's line on the master PIC */
 
 #define UART_CLOCK 115200 /* the divisor is UART_CLOCK / baud */
 #define UART_BAUD  115200
@@ -42,12 +52,12 @@ void uart_init(void)
 
     if (divisor == 0)
         divisor = 1;
-    outb(COM1 + UART_IER, 0x00);                      /* no interrupts: we poll */
+    outb(COM1 + UART_IER, 0x00);                      /* no interrupts until uart_wait_byte */
     outb(COM1 + UART_LCR, LCR_DLAB);                  /* expose the divisor latch */
     outb(COM1 + UART_DLL, divisor & 0xFF);
     outb(COM1 + UART_DLM, (divisor >> 8) & 0xFF);
     outb(COM1 + UART_LCR, LCR_8N1);                   /* 8N1, and DLAB off again */
-    outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR_RX | FCR_CLEAR_TX | FCR_TRIGGER14);
+    outb(COM1 + UART_FCR, FCR_ENABLE | FCR_CLEAR_RX | FCR_CLEAR_TX | FCR_TRIGGER1);
     outb(COM1 + UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
 }
 
@@ -70,4 +80,50 @@ void uart_write(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         uart_putc(text[i]);
+}
+
+int uart_try_getc(void)
+{
+    if (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
+        return -1;
+    return inb(COM1 + UART_RBR);
+}
+
+/* Nothing to do: the interrupt only ends a hlt, and the byte stays for uart_try_getc. The
+ * PIC's lines are edge-triggered, so leaving it unread does not raise the IRQ again. */
+static void uart_rx_irq(void)
+{
+}
+
+static void uart_rx_irq_enable(void)
+{
+    static int enabled;
+
+    if (enabled)
+        return;
+    enabled = 1;
+    trap_set_irq_handler(UART_IRQ, uart_rx_irq);
+    outb(COM1 + UART_IER, IER_RX_DATA);
+    pic_unmask(UART_IRQ);
+}
+
+/* cli, test, then sti;hlt: sti takes effect only after the next instruction, so an IRQ that
+ * arrives after the test still ends the hlt instead of being lost before it. Returns with
+ * interrupts in the state the caller had them. */
+int uart_wait_byte(void)
+{
+    uint32_t flags = read_eflags();
+    int c;
+
+    uart_rx_irq_enable();
+    for (;;) {
+        cpu_cli();
+        c = uart_try_getc();
+        if (c >= 0)
+            break;
+        __asm__ volatile("sti; hlt" : : : "memory");
+    }
+    if (flags & EFLAGS_IF)
+        cpu_sti();
+    return c;
 }

@@ -93,7 +93,7 @@ static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
 /* The block size for a request of n bytes, or 0 when n is 0 or absurd. */
 static size_t block_size_for(size_t n)
 {
-    if (n == 0 || n > MAX_BLOCK - WORD - GRANULE)
+    if (n == 0 || n > MAX_REQUEST)
         return 0;
     size_t s = align_up(n + WORD, GRANULE);
     return s < MIN_BLOCK ? MIN_BLOCK : s;
@@ -449,6 +449,14 @@ static int head_sane(const struct region *r, const block *b)
     return size >= min && size <= (size_t)(r->end - (const char *)b) && is_start(r, (char *)b + size);
 }
 
+/* A pad: used, smaller than a block, and followed by the aligned block it belongs to. */
+static int pad_sane(const struct region *r, const block *b)
+{
+    const block *next = bnext(b);
+    return bused(b) && bsize(b) >= GRANULE && bsize(b) < MIN_BLOCK && is_start(r, next) &&
+           bused(next) && (next->head & F_ALIGNED);
+}
+
 /* The O(1) consistency checks around used block b: its head, the block before it (through
  * its foot, when free) and the block after it (its head, and its foot when free). */
 static int block_sane(const struct region *r, const block *b)
@@ -489,8 +497,8 @@ static enum mem_error block_lookup(struct heap *h, const void *p, struct region 
         return in_free_memory(h, b) ? MEM_ERR_DOUBLE_FREE : MEM_ERR_NOT_A_BLOCK;
     if (!bused(b))
         return free_floor(h, b) == b ? MEM_ERR_DOUBLE_FREE : MEM_ERR_CORRUPT;
-    if (b->head & F_PAD)
-        return MEM_ERR_NOT_A_BLOCK;
+    if (b->head & F_PAD)                 /* a real pad is never a payload; a fake one is damage */
+        return pad_sane(r, b) ? MEM_ERR_NOT_A_BLOCK : MEM_ERR_CORRUPT;
     if (!block_sane(r, b))
         return MEM_ERR_CORRUPT;
     *rp = r;

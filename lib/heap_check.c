@@ -208,6 +208,8 @@ void heap_stats(struct heap *h, struct mem_stats *s)
     s->free_bytes = h->free_bytes;
     s->used_bytes = h->used_bytes;
     s->largest_free = largest ? largest - WORD : 0;
+    if (s->largest_free > MAX_REQUEST)       /* a 32-bit heap can hold more than one request may ask */
+        s->largest_free = MAX_REQUEST;
     s->free_blocks = h->free_blocks;
     s->used_blocks = h->used_blocks;
     s->peak_used_bytes = h->peak_used_bytes;

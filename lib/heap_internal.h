@@ -34,6 +34,7 @@ struct heap_node {
 
 #define MIN_BLOCK  (((WORD + sizeof(struct heap_node) + WORD) + GRANULE - 1) & ~(GRANULE - 1))
 #define MAX_BLOCK  (((size_t)-1 >> 1) & ~(GRANULE - 1)) /* sizes above this are refused outright */
+#define MAX_REQUEST (MAX_BLOCK - WORD - GRANULE)          /* the largest n that alloc(n) accepts */
 
 typedef struct block {
     size_t head;              /* size | F_* flags */
