@@ -40,7 +40,7 @@ include host/build.mk
 -include host/preload.mk
 include tools/heapmap/build.mk
 include kernel/build.mk
--include tests/build.mk
+include tests/build.mk
 include tests/model/build.mk
 -include tests/bench/build.mk
 -include tests/real/build.mk

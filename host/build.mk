@@ -10,9 +10,16 @@ HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 
 # lib/ is compiled freestanding here too, as in the kernel: the compiler may then not turn a
 # loop into a call to a libc function that lib/ does not use (strlen, say).
-$(HOST_OBJ)/tree/%.o $(HOST_OBJ)/list/%.o: %.c
+# (Two rules, not one with two targets: make would take that for one recipe making both.)
+host_lib_flags = $(if $(filter lib/%,$<),-ffreestanding) -fPIC
+
+$(HOST_OBJ)/tree/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(if $(filter lib/%,$<),-ffreestanding) -fPIC -c $< -o $@
+	$(CC) $(HOST_CFLAGS) $(host_lib_flags) -c $< -o $@
+
+$(HOST_OBJ)/list/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(host_lib_flags) -c $< -o $@
 
 # The archives export the API alone (mem_*, heap_*): the objects are linked into one, and every
 # other global name, the seam's included, is made local, so none can clash with a program's.

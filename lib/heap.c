@@ -452,9 +452,10 @@ static int head_sane(const struct region *r, const block *b)
 /* A pad: used, smaller than a block, and followed by the aligned block it belongs to. */
 static int pad_sane(const struct region *r, const block *b)
 {
+    if (!bused(b) || bsize(b) < GRANULE || bsize(b) >= MIN_BLOCK || (char *)bnext(b) >= r->end)
+        return 0;
     const block *next = bnext(b);
-    return bused(b) && bsize(b) >= GRANULE && bsize(b) < MIN_BLOCK && is_start(r, next) &&
-           bused(next) && (next->head & F_ALIGNED);
+    return is_start(r, next) && bused(next) && (next->head & F_ALIGNED);
 }
 
 /* The O(1) consistency checks around used block b: its head, the block before it (through

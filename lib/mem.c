@@ -34,10 +34,12 @@ static int grow(size_t bytes)
     return 0;
 }
 
-/* The request's block size plus alignment slack, as an upper bound for growing. */
+/* What a region must hold for a request the heap could accept (block size plus alignment
+ * slack), or 0 for a request it refuses anyway: growing for those would only waste memory. */
 static size_t grow_bytes(size_t align, size_t n)
 {
-    if (n > (size_t)-1 / 2 - align)
+    if (n == 0 || n > MAX_REQUEST || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2 ||
+        n > MAX_REQUEST - align)
         return 0;
     return n + align + MIN_BLOCK;
 }
@@ -45,7 +47,7 @@ static size_t grow_bytes(size_t align, size_t n)
 static void *alloc_locked(size_t align, size_t n, struct fault *f)
 {
     void *p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
-    if (!p && !f->err && n && grow(grow_bytes(align, n)) == 0) {
+    if (!p && !f->err && grow(grow_bytes(align, n)) == 0) {
         default_heap.failed_count--;  /* the first try only asked for more memory */
         p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
     }
@@ -79,7 +81,7 @@ void *mem_calloc(size_t count, size_t size)
     size_t bytes = calloc_bytes(count, size);
     unsigned long s = seam_lock();
     void *p = heap_calloc_quiet(&default_heap, count, size, &f);
-    if (!p && bytes && !f.err && grow(grow_bytes(MEM_ALIGN, bytes)) == 0) {
+    if (!p && !f.err && grow(grow_bytes(MEM_ALIGN, bytes)) == 0) {
         default_heap.failed_count--;
         p = heap_calloc_quiet(&default_heap, count, size, &f);
     }
@@ -111,7 +113,7 @@ void *mem_realloc(void *ptr, size_t size)
     struct fault f = { MEM_OK, NULL };
     unsigned long s = seam_lock();
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    if (!p && ptr && size && !f.err && grow(grow_bytes(MEM_ALIGN, size)) == 0) {
+    if (!p && size && !f.err && grow(grow_bytes(MEM_ALIGN, size)) == 0) {
         default_heap.failed_count--;
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
     }

@@ -1,0 +1,148 @@
+# tests/build.mk - the host test suite (`make host-test`):
+#   host-cases     the shared allocator cases (tests/cases/) under cmocka, linked once with the
+#                  tree index (libkheap.a) and once with the sorted-list reference (libkheap-list.a)
+#   host-default   host-only tests of the default heap: growth, own regions for big requests,
+#                  mem_dump, aligned_alloc to 1 MiB, threads (volume: KHEAP_STRESS operations)
+#   host-failtest  the runner built with -DKHEAP_FAILTEST must report its failing case
+#   host-asan      lib and tests rebuilt under build/asan with ASan+UBSan, reduced volume
+#   host-valgrind  the runner under valgrind memcheck, reduced volume
+#   host-valgrind-annotate  lib built with -DKHEAP_VALGRIND=1: valgrind must catch the overrun
+#                  and the use after free in tests/host/overrun.c
+#   lib-symbols    lib/ calls nothing outside itself but mem* and the seam (nm -u)
+# KHEAP_SEED=0x... replays a random case; KHEAP_SCALE multiplies the cases' operation counts.
+
+TBUILD       := $(BUILD)/tests
+ASAN_BUILD   := $(BUILD)/asan
+TEST_CFLAGS   = $(HOST_CFLAGS) -Itests -Itests/cases -Itests/host
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TEST_LIBS    := -lcmocka -lpthread
+TAP          := CMOCKA_MESSAGE_OUTPUT=TAP
+
+CASE_SRC     := $(wildcard tests/cases/*.c)
+HARNESS_SRC  := tests/host/harness.c
+RUNNER_SRC   := tests/host/run_cases.c $(HARNESS_SRC) $(CASE_SRC)
+DEFAULT_SRC  := tests/host/test_default.c $(HARNESS_SRC) $(filter-out tests/cases/all.c,$(CASE_SRC))
+
+tobj = $(patsubst %.c,$(1)/%.o,$(2))
+
+RUN_CASES      := $(TBUILD)/run_cases
+RUN_CASES_LIST := $(TBUILD)/run_cases_list
+RUN_FAILTEST   := $(TBUILD)/run_cases_failtest
+TEST_DEFAULT   := $(TBUILD)/test_default
+ASAN_CASES     := $(ASAN_BUILD)/run_cases
+ASAN_DEFAULT   := $(ASAN_BUILD)/test_default
+VG_BUILD       := $(BUILD)/valgrind
+VG_CFLAGS       = $(TEST_CFLAGS) -gdwarf-4
+VG_CASES       := $(VG_BUILD)/run_cases
+VG_OVERRUN     := $(VG_BUILD)/overrun
+
+HOST_STRESS  ?= 200000
+HOST_SCALE   ?= 32
+REDUCED      := KHEAP_STRESS=20000 KHEAP_SCALE=1
+
+# Rewritten only when the compiler or flags change, so `make host-test CC=clang` after a gcc
+# build recompiles the tests instead of linking gcc's sanitizer objects with clang's runtime.
+TEST_CONFIG := $(CC) $(TEST_CFLAGS) $(ASAN_FLAGS)
+$(TBUILD)/config: test-config
+	@mkdir -p $(@D)
+	@echo '$(TEST_CONFIG)' | cmp -s - $@ || echo '$(TEST_CONFIG)' > $@
+.PHONY: test-config
+test-config: ;
+
+$(TBUILD)/%.o: %.c $(TBUILD)/config
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(TBUILD)/failtest/all.o: tests/cases/all.c $(TBUILD)/config
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -DKHEAP_FAILTEST -c $< -o $@
+
+$(ASAN_BUILD)/%.o: %.c $(TBUILD)/config
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(RUN_CASES): $(call tobj,$(TBUILD),$(RUNNER_SRC)) $(HOST_LIB)
+	$(CC) -o $@ $^ $(TEST_LIBS)
+
+$(RUN_CASES_LIST): $(call tobj,$(TBUILD),$(RUNNER_SRC)) $(HOST_LIB_LIST)
+	$(CC) -o $@ $^ $(TEST_LIBS)
+
+$(RUN_FAILTEST): $(call tobj,$(TBUILD),$(filter-out tests/cases/all.c,$(RUNNER_SRC))) \
+                 $(TBUILD)/failtest/all.o $(HOST_LIB)
+	$(CC) -o $@ $^ $(TEST_LIBS)
+
+$(TEST_DEFAULT): $(call tobj,$(TBUILD),$(DEFAULT_SRC)) $(HOST_LIB)
+	$(CC) -o $@ $^ $(TEST_LIBS)
+
+$(ASAN_CASES): $(call tobj,$(ASAN_BUILD),$(RUNNER_SRC) $(LIB_TREE) $(HOST_SEAM))
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(ASAN_DEFAULT): $(call tobj,$(ASAN_BUILD),$(DEFAULT_SRC) $(LIB_TREE) $(HOST_SEAM))
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(TEST_LIBS)
+
+.PHONY: host-cases host-default host-failtest host-asan host-valgrind lib-symbols host-test-build
+host-test: host-cases host-default host-failtest host-asan host-valgrind lib-symbols
+	@echo "host-test: all host suites passed"
+
+host-test-build: $(RUN_CASES) $(RUN_CASES_LIST) $(RUN_FAILTEST) $(TEST_DEFAULT) $(ASAN_CASES) $(ASAN_DEFAULT) \
+                 $(VG_CASES) $(VG_OVERRUN)
+
+host-cases: $(RUN_CASES) $(RUN_CASES_LIST)
+	$(TAP) KHEAP_SCALE=$(HOST_SCALE) $(RUN_CASES)
+	$(TAP) KHEAP_SCALE=$(HOST_SCALE) $(RUN_CASES_LIST)
+
+host-default: $(TEST_DEFAULT)
+	$(TAP) KHEAP_STRESS=$(HOST_STRESS) $(TEST_DEFAULT)
+
+# The failing case must come out as `not ok` and the runner must exit non-zero.
+host-failtest: $(RUN_FAILTEST)
+	@out=$$($(TAP) $(RUN_FAILTEST) 2>&1); status=$$?; \
+	if [ $$status -ne 0 ] && grep -Eq '^not ok [0-9]+ - failtest' <<<"$$out"; then \
+	    echo "host-failtest: the deliberately failing case was reported (exit $$status)"; \
+	else \
+	    echo "$$out" | tail -20; echo "host-failtest: a failing case went unnoticed" >&2; exit 1; fi
+
+host-asan: $(ASAN_CASES) $(ASAN_DEFAULT)
+	$(TAP) $(REDUCED) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(ASAN_CASES)
+	$(TAP) $(REDUCED) ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(ASAN_DEFAULT)
+
+host-valgrind: $(VG_CASES)
+	@command -v valgrind >/dev/null || { echo "host-valgrind: valgrind missing (apt-get install valgrind)" >&2; exit 1; }
+	$(TAP) $(REDUCED) valgrind -q --error-exitcode=1 --leak-check=no $(VG_CASES)
+
+lib-symbols: $(call host_objs,tree,$(LIB_TREE))
+	@bash tests/host/lib_symbols.sh $^
+
+# ---- Valgrind builds --------------------------------------------------------------------------
+# Everything valgrind runs is compiled again with DWARF 4 debug info: valgrind 3.19 cannot read
+# the DWARF 5 that clang 14 emits by default. build/valgrind/plain is the runner of the shared
+# cases; build/valgrind/annotated links lib/ built with -DKHEAP_VALGRIND=1 (lib/annotate.h), so
+# that memcheck sees each block as malloc's: tests/host/overrun.c must then be caught.
+
+$(VG_BUILD)/plain/%.o: %.c $(TBUILD)/config
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) -c $< -o $@
+
+$(VG_BUILD)/annotated/%.o: %.c $(TBUILD)/config
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) -DKHEAP_VALGRIND=1 -c $< -o $@
+
+$(VG_CASES): $(call tobj,$(VG_BUILD)/plain,$(RUNNER_SRC) $(LIB_TREE) $(HOST_SEAM))
+	$(CC) -o $@ $^ $(TEST_LIBS)
+
+$(VG_OVERRUN): $(call tobj,$(VG_BUILD)/annotated,tests/host/overrun.c $(LIB_TREE) $(HOST_SEAM))
+	$(CC) -o $@ $^ -lpthread
+
+# The deliberate overrun and use after free must both be reported, and fail the run.
+.PHONY: host-valgrind-annotate
+host-test: host-valgrind-annotate
+host-valgrind-annotate: $(VG_OVERRUN)
+	@command -v valgrind >/dev/null || { echo "$@: valgrind missing (apt-get install valgrind)" >&2; exit 1; }
+	@out=$$(valgrind --error-exitcode=99 --leak-check=no $(VG_OVERRUN) 2>&1); status=$$?; \
+	if [ $$status -eq 99 ] && grep -q 'Invalid write of size 1' <<<"$$out" && \
+	   grep -q 'Invalid read of size 1' <<<"$$out"; then \
+	    echo "$@: valgrind reported the overrun and the use after free (exit $$status)"; \
+	else \
+	    echo "$$out" | tail -30; echo "$@: valgrind missed the overrun or the use after free (exit $$status)" >&2; exit 1; fi
