@@ -163,13 +163,19 @@ static int region_holds(const struct region *r, const void *p)
     return r && (const char *)p >= r->base && (size_t)((const char *)p - r->base) < r->given;
 }
 
-struct region *region_of(const struct heap *h, const void *p)
+struct region *region_of(struct heap *h, const void *p)
 {
-    struct region *r = region_floor(h, p);
+    struct region *r = h->region_hint;
     if (region_holds(r, p))
         return r;
-    r = r ? region_next(r) : region_first(h); /* p may lie before the next descriptor */
-    return region_holds(r, p) ? r : NULL;
+    r = region_floor(h, p);
+    if (!region_holds(r, p)) {
+        r = r ? region_next(r) : region_first(h); /* p may lie before the next descriptor */
+        if (!region_holds(r, p))
+            return NULL;
+    }
+    h->region_hint = r;
+    return r;
 }
 
 struct region *region_first(const struct heap *h) { return node_region(rb_first(h->regions)); }
@@ -266,7 +272,7 @@ static int region_add(struct heap *h, void *start, size_t size)
 }
 
 /* The region holding p, if its blocks are all free (one free block spans it). */
-static struct region *region_empty(const struct heap *h, const void *p)
+static struct region *region_empty(struct heap *h, const void *p)
 {
     struct region *r = region_of(h, p);
     if (!r)
@@ -298,6 +304,8 @@ int heap_remove_region(struct heap *h, void *start)
     size_t bytes = (size_t)(r->end - r->first);
     free_remove(h, (block *)r->first);
     rb_erase(&h->regions, &r->node);
+    if (h->region_hint == r)
+        h->region_hint = NULL;
     h->region_count--;
     h->total_bytes -= bytes;
     h->free_bytes -= bytes;
@@ -777,7 +785,8 @@ void *heap_alloc(struct heap *h, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
     void *p = heap_alloc_quiet(h, size, &f);
-    fault_raise(&f);
+    if (f.err)
+        fault_raise(&f);
     return p;
 }
 
@@ -800,8 +809,7 @@ void *heap_calloc(struct heap *h, size_t count, size_t size)
 int heap_free(struct heap *h, void *ptr)
 {
     struct fault f = { MEM_OK, NULL };
-    heap_free_quiet(h, ptr, &f);
-    return fault_raise(&f);
+    return heap_free_quiet(h, ptr, &f) ? fault_raise(&f) : MEM_OK;
 }
 
 void *heap_realloc(struct heap *h, void *ptr, size_t size)

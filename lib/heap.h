@@ -64,6 +64,7 @@ struct heap_node; /* the free index's links, stored inside free blocks (see heap
 struct heap {
     struct heap_node *free_index; /* free blocks by address (tree root, or list head) */
     struct heap_node *regions;    /* region descriptors by address (tree root) */
+    void    *region_hint;         /* the region found last: most lookups hit it */
     size_t   total_bytes, free_bytes, used_bytes, free_blocks, used_blocks;
     size_t   peak_used_bytes, min_free_bytes, region_count, overhead_bytes;
     uint64_t alloc_count, free_count, failed_count, error_count;

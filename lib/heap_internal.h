@@ -106,7 +106,7 @@ int    free_index_check(struct heap *h);                  /* 0 when the index's 
 
 /* ---- Regions (tree of descriptors, in heap.c) -------------------------------------------- */
 
-struct region *region_of(const struct heap *h, const void *p); /* the region whose blocks hold p */
+struct region *region_of(struct heap *h, const void *p);      /* the region whose memory holds p */
 struct region *region_first(const struct heap *h);
 struct region *region_next(const struct region *r);
 

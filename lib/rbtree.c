@@ -33,14 +33,8 @@ static void recompute(struct heap_node *n)
     n->max = m;
 }
 
-/* Recompute every maximum from n up to the root: after a change in n's subtree's shape. */
-static void update_to_root(struct heap_node *n)
-{
-    for (; n; n = parent(n))
-        recompute(n);
-}
-
-/* Only n's own size changed: above it, stop at the first maximum that stays the same. */
+/* n's size or children changed: recompute its maximum, then its ancestors' up to the first one
+ * that stays the same (everything above that one is unchanged too). */
 void rb_update_max(struct heap_node *n)
 {
     recompute(n);
@@ -159,7 +153,7 @@ static void erase_fixup(struct heap_node **root, struct heap_node *x, struct hea
 
 void rb_erase(struct heap_node **root, struct heap_node *z)
 {
-    struct heap_node *x, *xp;
+    struct heap_node *x, *xp, *moved = NULL;
     int removed_red;
 
     if (!z->child[0] || !z->child[1]) {
@@ -169,6 +163,7 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         relink(root, z, x);
     } else {                             /* z's successor y takes z's place */
         struct heap_node *y = leftmost(z->child[1]);
+        moved = y;
         removed_red = is_red(y);
         x = y->child[1];
         if (parent(y) == z) {
@@ -184,7 +179,11 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         set_parent(y->child[0], y);
         set_red(y, is_red(z));
     }
-    update_to_root(xp);
+    /* Maxima: below xp's ancestors lost z (and y, if it moved); y has new children. */
+    if (xp)
+        rb_update_max(xp);
+    if (moved)
+        rb_update_max(moved);
     if (!removed_red)
         erase_fixup(root, x, xp);
 }
