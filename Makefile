@@ -42,7 +42,7 @@ include tools/heapmap/build.mk
 include kernel/build.mk
 include tests/build.mk
 include tests/model/build.mk
--include tests/bench/build.mk
+include tests/bench/build.mk
 -include tests/real/build.mk
 
 # ---- What a user types -----------------------------------------------------------------------
