@@ -25,8 +25,11 @@ KLIBS     := -lgcc
 endif
 
 WARN       := -Wall -Wextra -Werror
-HOST_CFLAGS := -std=c11 $(WARN) -O2 -g -D_GNU_SOURCE -Ilib -MMD -MP
-KCFLAGS    := -std=c11 $(WARN) -O2 -g -m32 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
+# make KHEAP_DEBUG_FILL=1 (after make clean): every heap, kernel and host, starts in debug-fill
+# mode, which reports writes to freed memory (see lib/heap.h, heap_set_poison).
+KHEAP_DEFS := $(if $(KHEAP_DEBUG_FILL),-DKHEAP_DEBUG_FILL=$(KHEAP_DEBUG_FILL))
+HOST_CFLAGS := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -g -D_GNU_SOURCE -Ilib -MMD -MP
+KCFLAGS    := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -g -m32 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
               -fno-asynchronous-unwind-tables -fno-builtin -Ilib -Ikernel -Itests -MMD -MP
 
 # ---- The allocator (lib/) -------------------------------------------------------------------

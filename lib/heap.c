@@ -199,6 +199,7 @@ static int region_add(struct heap *h, void *start, size_t size);
 int heap_init(struct heap *h, void *start, size_t size)
 {
     memset(h, 0, sizeof *h);
+    h->flags = KHEAP_DEBUG_FILL ? HEAP_F_POISON : 0;
     if (start == NULL && size == 0)
         return 0;
     return heap_add_region(h, start, size);

@@ -81,10 +81,17 @@ struct totals {
     size_t total, used, free, used_blocks, free_blocks, largest;
 };
 
+/* Set bits in the bitmap. It is mostly zeros, so whole zero words are skipped (the bitmap
+ * starts word-aligned, right after the region descriptor). */
 static size_t bits_set(const uint8_t *map, size_t bytes)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < bytes; i++)
+    size_t n = 0, i = 0;
+    for (; i + WORD <= bytes; i += WORD) {
+        size_t v = *(const size_t *)(const void *)(map + i);
+        for (; v; v &= v - 1)
+            n++;
+    }
+    for (; i < bytes; i++)
         for (unsigned v = map[i]; v; v &= v - 1)
             n++;
     return n;

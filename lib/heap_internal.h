@@ -14,6 +14,12 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int   memcmp(const void *a, const void *b, size_t n);
 
+/* Build with -DKHEAP_DEBUG_FILL=1 (make KHEAP_DEBUG_FILL=1) and every heap starts in debug-fill
+ * mode (HEAP_F_POISON); otherwise heap_set_poison (or KHEAP_POISON=1 on the host) turns it on. */
+#ifndef KHEAP_DEBUG_FILL
+#define KHEAP_DEBUG_FILL 0
+#endif
+
 #define WORD       sizeof(size_t)
 #define GRANULE    ((size_t)MEM_ALIGN)
 

@@ -6,7 +6,7 @@
 #include "heap_internal.h"
 #include "seam.h"
 
-static struct heap default_heap; /* all zero: a valid empty heap */
+static struct heap default_heap = { .flags = KHEAP_DEBUG_FILL ? HEAP_F_POISON : 0 }; /* empty */
 
 struct heap *mem_heap(void) { return &default_heap; }
 unsigned long mem_lock(void) { return seam_lock(); }
