@@ -40,13 +40,13 @@ LIB_LIST  := $(LIB_CORE) lib/index_list.c
 
 include tools/build.mk
 include host/build.mk
--include host/preload.mk
+include host/preload.mk
 include tools/heapmap/build.mk
 include kernel/build.mk
 include tests/build.mk
 include tests/model/build.mk
 include tests/bench/build.mk
--include tests/real/build.mk
+include tests/real/build.mk
 
 # ---- What a user types -----------------------------------------------------------------------
 .PHONY: help run test host-test kernel-test clean deps

@@ -55,13 +55,16 @@ void seam_fatal(const char *line, size_t len)
     abort();
 }
 
+/* A step for ordinary growth; for a larger request, a region of exactly the size asked for
+ * (mapped to the end of its last page, but the heap gets only `need`: spare room would draw
+ * small blocks in, and one of them would keep the whole region mapped). */
 int seam_grow(size_t need, void **start, size_t *size)
 {
     size_t bytes = need > KHEAP_STEP ? need : KHEAP_STEP;
     if (bytes > (size_t)-1 - PAGE)
         return -1;
-    bytes = (bytes + PAGE - 1) & ~(PAGE - 1);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, (bytes + PAGE - 1) & ~(PAGE - 1), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
     *start = p;
@@ -76,4 +79,4 @@ int seam_release_wanted(void *start, size_t size)
     return size > KHEAP_STEP ? 0 : -1;
 }
 
-void seam_unmap(void *start, size_t size) { munmap(start, size); }
+void seam_unmap(void *start, size_t size) { munmap(start, size); } /* to the end of the last page */

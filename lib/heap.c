@@ -91,7 +91,7 @@ static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a -
 static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
 
 /* The block size for a request of n bytes, or 0 when n is 0 or absurd. */
-static size_t block_size_for(size_t n)
+size_t block_size_for(size_t n)
 {
     if (n == 0 || n > MAX_REQUEST)
         return 0;
@@ -222,42 +222,69 @@ void heap_region_zeroed(struct heap *h, void *start)
         r->clean = r->first;
 }
 
+/* Where a region over [lo, hi) puts its descriptor, bitmap, first block and end marker; the
+ * bytes its one free block gets, or 0 if that is less than a block. */
+struct layout {
+    uintptr_t desc, map, first, end;
+    size_t map_bytes;
+};
+
+static size_t region_layout(uintptr_t lo, uintptr_t hi, struct layout *l)
+{
+    if (hi - lo < sizeof(struct region) + 4 * GRANULE + MIN_BLOCK)
+        return 0;
+    l->desc = align_up(lo + WORD, GRANULE) - WORD;
+    l->map = l->desc + sizeof(struct region);
+    l->end = align_down(hi, GRANULE) - WORD;
+    l->map_bytes = ((l->end - l->map) / GRANULE + 1 + 7) / 8;
+    l->first = align_up(l->map + l->map_bytes + WORD, GRANULE) - WORD;
+    if (l->first >= l->end || l->end - l->first < MIN_BLOCK)
+        return 0;
+    return l->end - l->first;
+}
+
+size_t heap_region_size(size_t block_bytes)
+{
+    struct layout l;
+    size_t given = block_bytes + block_bytes / 127 + sizeof(struct region) + 8 * GRANULE;
+    if (block_bytes > MAX_BLOCK)
+        return 0;
+    while (region_layout(0, given, &l) < block_bytes)
+        given += GRANULE;
+    while (region_layout(0, given - GRANULE, &l) >= block_bytes)
+        given -= GRANULE;
+    return given + GRANULE;              /* a start that is not 16-aligned may cost up to 15 bytes */
+}
+
 static int region_add(struct heap *h, void *start, size_t size)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    struct layout l;
     if (!start || hi < lo)
         return -MEM_ERR_REGION_RANGE;
-    if (size < sizeof(struct region) + 4 * GRANULE + MIN_BLOCK)
-        return -MEM_ERR_REGION_SMALL;
-
-    uintptr_t desc = align_up(lo + WORD, GRANULE) - WORD;
-    uintptr_t map = desc + sizeof(struct region);
-    uintptr_t end = align_down(hi, GRANULE) - WORD;
-    size_t map_bytes = ((end - map) / GRANULE + 1 + 7) / 8;
-    uintptr_t first = align_up(map + map_bytes + WORD, GRANULE) - WORD;
-    if (first >= end || end - first < MIN_BLOCK)
+    size_t bytes = region_layout(lo, hi, &l);
+    if (!bytes)
         return -MEM_ERR_REGION_SMALL;
     if (region_overlaps(h, lo, hi))
         return -MEM_ERR_REGION_OVERLAP;
 
-    struct region *r = (struct region *)desc;
-    r->span = end + WORD - desc;
-    r->first = (char *)first;
-    r->end = (char *)end;
-    r->starts = (uint8_t *)map;
-    r->clean = (char *)end;              /* nothing known to be zero until heap_region_zeroed */
+    struct region *r = (struct region *)l.desc;
+    r->span = l.end + WORD - l.desc;
+    r->first = (char *)l.first;
+    r->end = (char *)l.end;
+    r->starts = (uint8_t *)l.map;
+    r->clean = (char *)l.end;            /* nothing known to be zero until heap_region_zeroed */
     r->base = start;
     r->given = size;
-    memset(r->starts, 0, map_bytes);
+    memset(r->starts, 0, l.map_bytes);
     rb_insert(&h->regions, &r->node);
 
-    size_t bytes = end - first;
-    block *b = (block *)first;
+    block *b = (block *)l.first;
     b->head = bytes | F_PREV_USED;  /* the descriptor before it counts as used */
     *bfooter(b) = bytes;
-    ((block *)end)->head = F_USED;
+    ((block *)l.end)->head = F_USED;
     mark_start(r, b);
-    mark_start(r, (void *)end);
+    mark_start(r, (void *)l.end);
     free_insert(h, b);
     if (poisoning(h))
         poison(fill_start(b), fill_end(b));

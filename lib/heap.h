@@ -79,6 +79,9 @@ int    heap_init(struct heap *h, void *start, size_t size);
 /* Add memory. The start is rounded up and the end down to what blocks need; a region that is
  * too small, overlaps another, or wraps is refused with a negative enum mem_error. */
 int    heap_add_region(struct heap *h, void *start, size_t size);
+/* The smallest region whose one free block can hold block_bytes (a block size: request plus
+ * header, rounded to 16, plus any alignment slack); 0 if no region can. */
+size_t heap_region_size(size_t block_bytes);
 /* Give back a region whose memory is entirely free; 0, or -1 if it is not (or unknown). */
 int    heap_remove_region(struct heap *h, void *start);
 /* The region that holds ptr, if it is entirely free: its start and size; else 0. */

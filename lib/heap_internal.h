@@ -141,9 +141,7 @@ int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
 void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
-size_t region_bytes_for(size_t block_bytes);      /* a region big enough for one such block */
-/* Old name of heap_region_zeroed, until host/preload.c moves over. */
-static inline void region_set_zeroed(struct heap *h, void *start) { heap_region_zeroed(h, start); }
+size_t block_size_for(size_t n);                  /* request -> block size; 0 if 0 or absurd */
 
 /* Text output for dump and check reports, without libc. */
 struct out { heap_write_fn write; void *ctx; };

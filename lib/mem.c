@@ -12,20 +12,12 @@ struct heap *mem_heap(void) { return &default_heap; }
 unsigned long mem_lock(void) { return seam_lock(); }
 void mem_unlock(unsigned long state) { seam_unlock(state); }
 
-/* The bytes a region needs to hold a block of block_bytes, metadata included: the descriptor,
- * the start bitmap (1/128 of what it covers, and it covers itself too: 1/64 is a safe bound),
- * and the alignment of its ends. */
-size_t region_bytes_for(size_t block_bytes)
-{
-    size_t meta = sizeof(struct region) + block_bytes / 64 + 16 * GRANULE;
-    return block_bytes > (size_t)-1 - meta ? 0 : block_bytes + meta;
-}
-
-/* No room for `bytes`: ask the platform for a region and add it. 0 if the heap grew. */
-static int grow(size_t bytes)
+/* No room for a block of block_bytes: ask the platform for a region that holds it (the
+ * platform may give more) and add it. 0 if the heap grew. */
+static int grow(size_t block_bytes)
 {
     void *start;
-    size_t size, want = bytes ? region_bytes_for(bytes) : 0;
+    size_t size, want = block_bytes ? heap_region_size(block_bytes) : 0;
     if (!want || seam_grow(want, &start, &size) != 0)
         return -1;
     if (heap_add_region(&default_heap, start, size) != 0)
@@ -34,14 +26,15 @@ static int grow(size_t bytes)
     return 0;
 }
 
-/* What a region must hold for a request the heap could accept (block size plus alignment
- * slack), or 0 for a request it refuses anyway: growing for those would only waste memory. */
+/* The block a request needs, alignment slack included, or 0 for a request the heap refuses
+ * anyway: growing for those would only waste memory. */
 static size_t grow_bytes(size_t align, size_t n)
 {
-    if (n == 0 || n > MAX_REQUEST || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2 ||
-        n > MAX_REQUEST - align)
+    size_t block = block_size_for(n);
+    if (!block || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2)
         return 0;
-    return n + align + MIN_BLOCK;
+    size_t slack = align > MEM_ALIGN ? align - GRANULE : 0;
+    return block > MAX_BLOCK - slack ? 0 : block + slack;
 }
 
 static void *alloc_locked(size_t align, size_t n, struct fault *f)

@@ -1,0 +1,24 @@
+/* preload.h - the parts of libkheap.so that preload.c (the malloc family, knobs, exit reports)
+ * and preload_trace.c (KHEAP_TRACE recording) share. Nothing here is exported from the library. */
+#ifndef KHEAP_PRELOAD_H
+#define KHEAP_PRELOAD_H
+
+#include <stddef.h>
+
+/* KHEAP_TRACE: start recording to path.<pid>; each traced call takes the trace lock around the
+ * heap call and its record, so records follow the heap's own order. */
+void trace_start(const char *path);
+int  trace_on(void);
+void trace_lock(void);
+void trace_unlock(void);
+void trace_alloc(const void *p, size_t size);
+void trace_free(const void *p);
+void trace_realloc(const void *old, const void *p, size_t size);
+void trace_setup_fork(void);   /* from a constructor: the child of a fork starts its own trace */
+void trace_finish(void);       /* at exit: free what is live, write the header, assemble the file */
+
+/* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
+ * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
+void report_check(int periodic);
+
+#endif
