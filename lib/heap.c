@@ -657,6 +657,7 @@ void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault 
     if (p) {
         ANNOTATE_ALLOC(p, n);
         block_clear(p, n, fresh);
+        ANNOTATE_DEFINED(p, n);          /* zero, whether cleared now or fresh from the OS */
     }
     ANNOTATE_LEAVE();
     return p;
