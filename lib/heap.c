@@ -205,8 +205,6 @@ int heap_init(struct heap *h, void *start, size_t size)
     return heap_add_region(h, start, size);
 }
 
-/* Lay a region out over [start, start + size): descriptor, bitmap, one free block, end marker.
- * The start is rounded up and the end down to the granule; what is left must hold a block. */
 int heap_add_region(struct heap *h, void *start, size_t size)
 {
     ANNOTATE_ENTER();
@@ -256,6 +254,8 @@ size_t heap_region_size(size_t block_bytes)
     return given + GRANULE;              /* a start that is not 16-aligned may cost up to 15 bytes */
 }
 
+/* Lay a region out over [start, start + size): descriptor, bitmap, one free block, end marker.
+ * The start is rounded up and the end down to the granule; what is left must hold a block. */
 static int region_add(struct heap *h, void *start, size_t size)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size;
