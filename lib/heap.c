@@ -195,6 +195,8 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
 }
 
 static int region_add(struct heap *h, void *start, size_t size);
+static void set_head(block *b, size_t head);
+static void set_free(block *b, size_t size, size_t prev_used);
 
 int heap_init(struct heap *h, void *start, size_t size)
 {
@@ -280,15 +282,14 @@ static int region_add(struct heap *h, void *start, size_t size)
     rb_insert(&h->regions, &r->node);
 
     block *b = (block *)l.first;
-    b->head = bytes | F_PREV_USED;  /* the descriptor before it counts as used */
-    *bfooter(b) = bytes;
-    ((block *)l.end)->head = F_USED;
+    ANNOTATE_NOACCESS(b, bytes + WORD);  /* to memcheck, free memory is off limits */
+    set_free(b, bytes, F_PREV_USED);     /* the descriptor before it counts as used */
+    set_head((block *)l.end, F_USED);
     mark_start(r, b);
     mark_start(r, (void *)l.end);
     free_insert(h, b);
     if (poisoning(h))
         poison(fill_start(b), fill_end(b));
-    ANNOTATE_NOACCESS(b, bytes + WORD);
 
     h->region_count++;
     h->total_bytes += bytes;
@@ -346,10 +347,19 @@ int heap_remove_region(struct heap *h, void *start)
 
 /* ---- Blocks -------------------------------------------------------------------------------- */
 
+/* Every word of metadata the heap writes is marked defined for memcheck (annotate.h): user
+ * bytes around it may be unaddressable or undefined, the heap's own never are. */
+static void set_head(block *b, size_t head)
+{
+    b->head = head;
+    ANNOTATE_DEFINED(&b->head, WORD);
+}
+
 static void set_free(block *b, size_t size, size_t prev_used)
 {
-    b->head = size | prev_used;
+    set_head(b, size | prev_used);
     *bfooter(b) = size;
+    ANNOTATE_DEFINED(bfooter(b), WORD);
 }
 
 static void account_used(struct heap *h, size_t bytes)
@@ -383,7 +393,7 @@ static void block_carve(struct heap *h, struct region *r, block *b, size_t need,
     } else {
         bnext(b)->head |= F_PREV_USED;
     }
-    b->head = size | F_USED | prev_used | flags;
+    set_head(b, size | F_USED | prev_used | flags);
     h->used_blocks++;
     account_used(h, size);
 }
@@ -398,7 +408,7 @@ static void block_take(struct heap *h, struct region *r, block *b, size_t need)
         set_free(rest, size - need, F_PREV_USED);
         mark_start(r, rest);
         free_replace(h, b, rest);
-        b->head = need | F_USED | (b->head & F_PREV_USED);
+        set_head(b, need | F_USED | (b->head & F_PREV_USED));
         size = need;
     } else {
         free_remove(h, b);
@@ -598,13 +608,13 @@ static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *f
         if (gap >= MIN_BLOCK) {          /* the gap stays free, in f's place in the index */
             set_free(f, gap, f->head & F_PREV_USED);
             free_resized(h, f);
-            b->head = (size - gap);
+            set_head(b, size - gap);
         } else {                         /* too small to stand: a pad that goes with b */
             free_remove(h, f);
             h->free_blocks--;
-            f->head = gap | F_USED | F_PAD | (f->head & F_PREV_USED);
+            set_head(f, gap | F_USED | F_PAD | (f->head & F_PREV_USED));
             account_used(h, gap);
-            b->head = (size - gap) | F_PREV_USED;
+            set_head(b, (size - gap) | F_PREV_USED);
         }
         mark_start(r, b);
         block_carve(h, r, b, need, flags);
@@ -688,22 +698,27 @@ static void block_shrink(struct heap *h, struct region *r, block *b, size_t need
     if (size - need < MIN_BLOCK)
         return;
     block *rest = (block *)((char *)b + need);
-    b->head = need | (b->head & F_MASK);
-    rest->head = (size - need) | F_USED | F_PREV_USED;
+    set_head(b, need | (b->head & F_MASK));
+    set_head(rest, (size - need) | F_USED | F_PREV_USED);
     mark_start(r, rest);
     h->used_blocks++;                    /* rest is counted as its own used block, then freed */
     h->free_count--;                     /* ... which is not a free the caller made */
     block_release(h, r, rest);
 }
 
-/* Grow used block b in place to `need` bytes from its free next neighbour; 0 if it can't.
+/* Can used block b grow in place to `need` bytes, into its free next neighbour? */
+static int block_can_grow(const block *b, size_t need)
+{
+    const block *next = bnext(b);
+    return !bused(next) && bsize(b) + bsize(next) >= need;
+}
+
+/* Grow used block b in place to `need` bytes from its free next neighbour (block_can_grow).
  * The rest's head may land inside the neighbour's node, so the node leaves the index first. */
-static int block_grow(struct heap *h, struct region *r, block *b, size_t need, struct fault *fault)
+static void block_grow(struct heap *h, struct region *r, block *b, size_t need, struct fault *fault)
 {
     size_t size = bsize(b);
     block *next = bnext(b);
-    if (bused(next) || size + bsize(next) < need)
-        return 0;
     size_t total = size + bsize(next);
     if (poisoning(h) && !poison_intact(next, (char *)next, (char *)b + need))
         fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, bpayload(b));
@@ -721,9 +736,8 @@ static int block_grow(struct heap *h, struct region *r, block *b, size_t need, s
         ((block *)((char *)b + total))->head |= F_PREV_USED;
     }
     account_used(h, total - size);
-    b->head = total | (b->head & F_MASK);
+    set_head(b, total | (b->head & F_MASK));
     mark_dirty(r, b);
-    return 1;
 }
 
 /* The alignment a moved F_ALIGNED block keeps: that of its address. */
@@ -743,9 +757,7 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
         h->failed_count++;
         return NULL;
     }
-    if (need <= bsize(b)) {
-        block_shrink(h, r, b, need);
-    } else if (!block_grow(h, r, b, need, fault)) {
+    if (need > bsize(b) && !block_can_grow(b, need)) {
         size_t align = (b->head & F_ALIGNED) ? address_alignment(p) : MEM_ALIGN;
         q = block_alloc(h, align, n, fault, &fresh);
         if (!q)
@@ -756,7 +768,11 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
         block_release(h, r, b);
         return q;
     }
-    ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size */
+    ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size (the old */
+    if (need <= bsize(b))                /* range goes first, so metadata written in it stays */
+        block_shrink(h, r, b, need);     /* visible) */
+    else
+        block_grow(h, r, b, need, fault);
     ANNOTATE_ALLOC(p, n);
     ANNOTATE_DEFINED(p, keep);
     return p;

@@ -2,6 +2,7 @@
  * from the start. This is the textbook first fit (and FreeRTOS heap_4's): obviously right and
  * O(n). It stays in the tree as the oracle that index_tree.c must agree with, block for block,
  * and as the baseline `make bench` measures against. Built instead of index_tree.c. */
+#include "annotate.h"
 #include "heap_internal.h"
 
 #define PREV 0
@@ -27,6 +28,7 @@ static void link_between(struct heap *h, struct heap_node *p, struct heap_node *
 void free_insert(struct heap *h, block *b)
 {
     struct heap_node *p = NULL, *q = h->free_index, *n = bnode(b);
+    ANNOTATE_DEFINED(n, sizeof *n);      /* heap metadata: defined to memcheck (annotate.h) */
     while (q && q < n) {
         p = q;
         q = q->child[NEXT];
@@ -48,6 +50,7 @@ void free_remove(struct heap *h, block *b)
 void free_replace(struct heap *h, block *old, block *b)
 {
     struct heap_node *o = bnode(old);
+    ANNOTATE_DEFINED(bnode(b), sizeof(struct heap_node));
     link_between(h, o->child[PREV], bnode(b), o->child[NEXT]);
 }
 
