@@ -178,3 +178,16 @@ void kprintf(const char *fmt, ...)
     kvprintf(fmt, ap);
     va_end(ap);
 }
+
+void kprint_size(uint64_t n, unsigned least, int padded)
+{
+    static const char *const units[] = { "GiB", "MiB", "KiB" };
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned shift = 30 - 10 * i;
+        if (n >= (uint64_t)least << shift) {
+            kprintf(padded ? "%6llu %s" : "%llu %s", (unsigned long long)(n >> shift), units[i]);
+            return;
+        }
+    }
+    kprintf(padded ? "%6llu B  " : "%llu bytes", (unsigned long long)n);
+}

@@ -5,8 +5,12 @@
 #define KERNEL_KPRINTF_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list args);
+/* A byte count for people, in the largest unit (GiB, MiB, KiB) of which there are at least
+ * `least` whole ones (rounded down), else in bytes; `padded` right-aligns it for tables. */
+void kprint_size(uint64_t n, unsigned least, int padded);
 
 #endif

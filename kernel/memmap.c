@@ -111,42 +111,16 @@ static char cell_char(unsigned char c)
     return (c & CELL_META) ? '=' : ' ';
 }
 
-/* Byte counts for people: exact below 10 KiB, else whole KiB/MiB/GiB (rounded down). */
-static void print_bytes(uint64_t n)
-{
-    if (n >= 10ull << 30)
-        kprintf("%llu GiB", n >> 30);
-    else if (n >= 10ull << 20)
-        kprintf("%llu MiB", n >> 20);
-    else if (n >= 10ull << 10)
-        kprintf("%llu KiB", n >> 10);
-    else
-        kprintf("%llu bytes", n);
-}
-
-/* A cell's size is a power of two: always exact in the largest unit it fills. */
-static void print_cell_size(uint64_t n)
-{
-    if (n >= 1ull << 30)
-        kprintf("%llu GiB", n >> 30);
-    else if (n >= 1ull << 20)
-        kprintf("%llu MiB", n >> 20);
-    else if (n >= 1ull << 10)
-        kprintf("%llu KiB", n >> 10);
-    else
-        kprintf("%llu bytes", n);
-}
-
 static void print_header(unsigned i, unsigned n, const struct picture *p)
 {
     kprintf("region %u of %u: 0x%08llx-0x%08llx, ", i + 1, n, p->start, p->end - 1);
-    print_bytes(p->end - p->start);
+    kprint_size(p->end - p->start, 10, 0);
     kprintf("; 1 cell = ");
-    print_cell_size(p->cell);
+    kprint_size(p->cell, 1, 0);   /* a power of two: exact */
     kprintf("\n  used ");
-    print_bytes(p->used_bytes);
+    kprint_size(p->used_bytes, 10, 0);
     kprintf(" in %zu block(s), free ", p->used_blocks);
-    print_bytes(p->free_bytes);
+    kprint_size(p->free_bytes, 10, 0);
     kprintf(" in %zu block(s)\n", p->free_blocks);
 }
 

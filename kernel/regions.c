@@ -41,19 +41,6 @@ static const char *type_name(uint32_t type)
     }
 }
 
-/* Sizes for people: whole units, the largest that leaves at least 10 of them. */
-static void print_size(uint64_t bytes)
-{
-    if (bytes >= 10ull << 30)
-        kprintf("%6llu GiB", bytes >> 30);
-    else if (bytes >= 10ull << 20)
-        kprintf("%6llu MiB", bytes >> 20);
-    else if (bytes >= 10ull << 10)
-        kprintf("%6llu KiB", bytes >> 10);
-    else
-        kprintf("%6llu B  ", bytes);
-}
-
 static void print_map(const struct boot_info *boot)
 {
     kprintf("memory map (%s, %u entries%s):\n",
@@ -63,7 +50,7 @@ static void print_map(const struct boot_info *boot)
         const struct boot_mmap_entry *e = &boot->mmap[i];
 
         kprintf("  0x%016llx-0x%016llx ", e->base, e->base + e->length - 1);
-        print_size(e->length);
+        kprint_size(e->length, 10, 1);
         kprintf("  %s (type %u)\n", type_name(e->type), e->type);
     }
 }
@@ -71,7 +58,7 @@ static void print_map(const struct boot_info *boot)
 static void print_piece(const char *verdict, uint64_t start, uint64_t end, const char *why)
 {
     kprintf("  %s 0x%08llx-0x%08llx ", verdict, start, end - 1);
-    print_size(end - start);
+    kprint_size(end - start, 10, 1);
     kprintf("  %s\n", why);
 }
 

@@ -378,17 +378,23 @@ static void account_free(struct heap *h, size_t bytes)
     h->free_bytes += bytes;
 }
 
+/* Make bytes [b + need, b + size) a free block of their own, in the index (b stays used). */
+static void block_split(struct heap *h, struct region *r, block *b, size_t need, size_t size)
+{
+    block *rest = (block *)((char *)b + need);
+    set_free(rest, size - need, F_PREV_USED);
+    mark_start(r, rest);
+    free_insert(h, rest);
+    h->free_blocks++;
+}
+
 /* Hand out the first `need` bytes of free block b, which is not (or no longer) in the index.
  * The rest becomes a free block of its own when it can stand as one. */
 static void block_carve(struct heap *h, struct region *r, block *b, size_t need, size_t flags)
 {
     size_t size = bsize(b), prev_used = b->head & F_PREV_USED;
     if (size - need >= MIN_BLOCK) {
-        block *rest = (block *)((char *)b + need);
-        set_free(rest, size - need, F_PREV_USED);
-        mark_start(r, rest);
-        free_insert(h, rest);
-        h->free_blocks++;
+        block_split(h, r, b, need, size);
         size = need;
     } else {
         bnext(b)->head |= F_PREV_USED;
@@ -726,11 +732,7 @@ static void block_grow(struct heap *h, struct region *r, block *b, size_t need, 
     h->free_blocks--;
     clear_start(r, next);
     if (total - need >= MIN_BLOCK) {
-        block *rest = (block *)((char *)b + need);
-        set_free(rest, total - need, F_PREV_USED);
-        mark_start(r, rest);
-        free_insert(h, rest);
-        h->free_blocks++;
+        block_split(h, r, b, need, total);
         total = need;
     } else {
         ((block *)((char *)b + total))->head |= F_PREV_USED;
