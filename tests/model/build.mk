@@ -64,12 +64,12 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BIN): $(FUZZ_OBJS)
+$(FUZZ_BIN): $(FUZZ_OBJS) | fuzz-deps
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
 # The first directory receives new inputs; the checked-in corpus is only read. libFuzzer exits
 # non-zero when it finds a crash (the input is written to $(FUZZ_DIR)/artifacts/).
-fuzz: $(FUZZ_BIN)
+fuzz: fuzz-deps $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
 	@echo "$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) ... $(FUZZ_DIR)/corpus tests/model/corpus"
 	@$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=2048 -len_control=0 \
@@ -77,3 +77,8 @@ fuzz: $(FUZZ_BIN)
 	{ echo "make fuzz: FAILED - the input is in $(FUZZ_DIR)/artifacts/; see it shrunk with"; \
 	  echo "  make fuzz-replay FILES=$(FUZZ_DIR)/artifacts/<file>"; \
 	  echo "and keep it as a regression test: cp it to tests/model/regress/<what-it-shows>"; exit 1; }
+
+# libFuzzer and the sanitizer runtimes come with clang and compiler-rt (tools/bootstrap clang).
+.PHONY: fuzz-deps
+fuzz-deps:
+	@tools/bootstrap clang

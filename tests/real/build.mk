@@ -9,10 +9,15 @@ REAL_SO := $(BUILD)/host/libkheap.so
 preload-test: $(REAL_SO) $(HOST_LIB)
 	tests/real/preload-test $(CC) $(REAL_SO) $(BUILD)
 
-real-test: preload-test
+real-test: real-deps preload-test
 	tests/real/run $(REAL_SO) $(BUILD) $(REAL_CASES)
 
 real-bench: $(REAL_SO)
 	tests/real/bench-real $(REAL_SO) $(BUILD) $(REAL_CASES)
 
 test: real-test
+
+# The programs themselves: installed by tools/bootstrap when root (or named, when not).
+.PHONY: real-deps
+real-deps:
+	@tools/bootstrap real
