@@ -74,6 +74,7 @@ help:
 	@echo "  make clean        remove build/"
 	@echo
 	@echo "  CC=clang          build kernel and host with clang (kernel: --target=i686-elf, ld.lld)"
+	@echo "  KHEAP_DEBUG_FILL=1  every heap starts in debug-fill mode (writes after free are reported)"
 
 deps:
 	@tools/bootstrap $(TOOLCHAIN)
