@@ -11,7 +11,9 @@ HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 # lib/ is compiled freestanding here too, as in the kernel: the compiler may then not turn a
 # loop into a call to a libc function that lib/ does not use (strlen, say).
 # (Two rules, not one with two targets: make would take that for one recipe making both.)
-host_lib_flags = $(if $(filter lib/%,$<),-ffreestanding) -fPIC
+# lib/ also gets stricter warnings, so it builds clean in kernels with stricter flags than ours.
+LIB_STRICT     := -pedantic -Wshadow -Wcast-align -Wmissing-prototypes -Wstrict-prototypes
+host_lib_flags = $(if $(filter lib/%,$<),-ffreestanding $(LIB_STRICT)) -fPIC
 
 $(HOST_OBJ)/tree/%.o: %.c
 	@mkdir -p $(dir $@)

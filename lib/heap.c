@@ -140,7 +140,7 @@ void heap_set_poison(struct heap *h, int on)
 
 static struct region *node_region(struct heap_node *n)
 {
-    return n ? (struct region *)((char *)n - offsetof(struct region, node)) : NULL;
+    return n ? (struct region *)(uintptr_t)((char *)n - offsetof(struct region, node)) : NULL;
 }
 
 /* The region with the highest descriptor address at or below p. */
@@ -306,7 +306,7 @@ static struct region *region_empty(struct heap *h, const void *p)
     struct region *r = region_of(h, p);
     if (!r)
         return NULL;
-    block *b = (block *)r->first;
+    block *b = block_at(r->first);
     return !bused(b) && (char *)bnext(b) == r->end ? r : NULL;
 }
 
@@ -331,7 +331,7 @@ int heap_remove_region(struct heap *h, void *start)
         return -1;
     }
     size_t bytes = (size_t)(r->end - r->first);
-    free_remove(h, (block *)r->first);
+    free_remove(h, block_at(r->first));
     rb_erase(&h->regions, &r->node);
     if (h->region_hint == r)
         h->region_hint = NULL;
@@ -381,7 +381,7 @@ static void account_free(struct heap *h, size_t bytes)
 /* Make bytes [b + need, b + size) a free block of their own, in the index (b stays used). */
 static void block_split(struct heap *h, struct region *r, block *b, size_t need, size_t size)
 {
-    block *rest = (block *)((char *)b + need);
+    block *rest = block_at((char *)b + need);
     set_free(rest, size - need, F_PREV_USED);
     mark_start(r, rest);
     free_insert(h, rest);
@@ -410,7 +410,7 @@ static void block_take(struct heap *h, struct region *r, block *b, size_t need)
 {
     size_t size = bsize(b);
     if (size - need >= MIN_BLOCK) {
-        block *rest = (block *)((char *)b + need);
+        block *rest = block_at((char *)b + need);
         set_free(rest, size - need, F_PREV_USED);
         mark_start(r, rest);
         free_replace(h, b, rest);
@@ -432,7 +432,7 @@ static block *block_pad(const struct region *r, const block *b)
     if (!(b->head & F_ALIGNED) || !bprev_used(b))
         return NULL;
     for (size_t gap = GRANULE; gap < MIN_BLOCK; gap += GRANULE) {
-        block *p = (block *)((char *)b - gap);
+        block *p = block_at((const char *)b - gap);
         if ((char *)p >= r->first && is_start(r, p) && (p->head & F_PAD) && bsize(p) == gap)
             return p;
     }
@@ -476,7 +476,7 @@ static void block_release(struct heap *h, struct region *r, block *b)
             h->free_blocks++;
         }
     }
-    ((block *)hi)->head &= ~F_PREV_USED;
+    block_at(hi)->head &= ~F_PREV_USED;
 
     if (poisoning(h)) {
         char *from = prev ? (char *)lo - WORD : fill_start(merged);
@@ -527,7 +527,7 @@ static int block_sane(const struct region *r, const block *b)
     }
     if (!bprev_used(b)) {
         size_t foot = ((const size_t *)b)[-1];
-        const block *prev = (const block *)((const char *)b - foot);
+        const block *prev = block_at((const char *)b - foot);
         if (foot < MIN_BLOCK || foot % GRANULE || foot > (size_t)((const char *)b - r->first) ||
             !is_start(r, prev) || bused(prev) || bsize(prev) != foot)
             return 0;
@@ -703,7 +703,7 @@ static void block_shrink(struct heap *h, struct region *r, block *b, size_t need
     size_t size = bsize(b);
     if (size - need < MIN_BLOCK)
         return;
-    block *rest = (block *)((char *)b + need);
+    block *rest = block_at((char *)b + need);
     set_head(b, need | (b->head & F_MASK));
     set_head(rest, (size - need) | F_USED | F_PREV_USED);
     mark_start(r, rest);
@@ -735,7 +735,7 @@ static void block_grow(struct heap *h, struct region *r, block *b, size_t need, 
         block_split(h, r, b, need, total);
         total = need;
     } else {
-        ((block *)((char *)b + total))->head |= F_PREV_USED;
+        block_at((char *)b + total)->head |= F_PREV_USED;
     }
     account_used(h, total - size);
     set_head(b, total | (b->head & F_MASK));

@@ -52,7 +52,7 @@ void heap_walk(struct heap *h, heap_visit_fn visit, void *ctx)
 {
     ANNOTATE_ENTER();
     for (struct region *r = region_first(h); r; r = region_next(r))
-        for (block *b = (block *)r->first; (char *)b < r->end && step_ok(r, b); b = bnext(b))
+        for (block *b = block_at(r->first); (char *)b < r->end && step_ok(r, b); b = bnext(b))
             if (!(b->head & F_PAD))
                 visit(ctx, bpayload(b), bsize(b) - WORD, bused(b));
     ANNOTATE_LEAVE();
@@ -102,7 +102,7 @@ static void check_region(struct checker *c, struct heap *h, struct region *r, st
 {
     size_t blocks = 0;
     int prev_used = 1;
-    block *b = (block *)r->first;
+    block *b = block_at(r->first);
     (void)h;
     while ((char *)b < r->end) {
         size_t size = bsize(b);
@@ -140,7 +140,7 @@ static void check_region(struct checker *c, struct heap *h, struct region *r, st
     }
     if ((char *)b != r->end)
         problem(c, "blocks overrun the region's end", b);
-    if (((block *)r->end)->head != (F_USED | (prev_used ? F_PREV_USED : 0)))
+    if (block_at(r->end)->head != (F_USED | (prev_used ? F_PREV_USED : 0)))
         problem(c, "end marker overwritten", r->end);
     if (!is_start(r, r->end))
         problem(c, "end marker missing from the bitmap", r->end);
@@ -238,7 +238,7 @@ static void dump_region(struct out *o, size_t index, struct region *r)
     out_num(o, (uintptr_t)r->base, 16, 8);
     out_kv(o, "size", r->given);
     out_str(o, "\n");
-    for (block *b = (block *)r->first; (char *)b < r->end && step_ok(r, b); b = bnext(b)) {
+    for (block *b = block_at(r->first); (char *)b < r->end && step_ok(r, b); b = bnext(b)) {
         out_str(o, "  0x");
         out_num(o, (uintptr_t)bpayload(b), 16, 8);
         out_str(o, " +0x");

@@ -61,15 +61,20 @@ struct region {
 
 /* ---- Blocks ------------------------------------------------------------------------------- */
 
+/* The block whose head is at addr. Every head is word-aligned by the format, so the cast is
+ * safe; converting through uintptr_t says so to -Wcast-align. */
+static inline block *block_at(const void *addr) { return (block *)(uintptr_t)addr; }
+static inline size_t *word_at(const void *addr) { return (size_t *)(uintptr_t)addr; }
+
 static inline size_t bsize(const block *b)        { return b->head & ~F_MASK; }
 static inline int    bused(const block *b)        { return (b->head & F_USED) != 0; }
 static inline int    bprev_used(const block *b)   { return (b->head & F_PREV_USED) != 0; }
-static inline block *bnext(const block *b)       { return (block *)((char *)b + bsize(b)); }
+static inline block *bnext(const block *b)       { return block_at((const char *)b + bsize(b)); }
 static inline void  *bpayload(const block *b)     { return (char *)b + WORD; }
-static inline block *bfrom_payload(const void *p) { return (block *)((char *)p - WORD); }
-static inline size_t *bfooter(const block *b)     { return (size_t *)((char *)b + bsize(b) - WORD); }
+static inline block *bfrom_payload(const void *p) { return block_at((const char *)p - WORD); }
+static inline size_t *bfooter(const block *b)     { return word_at((const char *)b + bsize(b) - WORD); }
 /* Only when !bprev_used(b): the previous block, found through its footer. */
-static inline block *bprev(const block *b)        { return (block *)((char *)b - ((size_t *)b)[-1]); }
+static inline block *bprev(const block *b)        { return block_at((const char *)b - ((const size_t *)b)[-1]); }
 
 static inline struct heap_node *bnode(const block *b)  { return (struct heap_node *)bpayload(b); }
 static inline block *node_block(const struct heap_node *n) { return bfrom_payload(n); }

@@ -4,6 +4,7 @@
  * Each call takes the lock, runs the quiet operation, drops the lock, and only then reports a
  * misuse, so an error handler may print, log or stop without deadlocking on the heap. */
 #include "heap_internal.h"
+#include "mem.h"
 #include "seam.h"
 
 static struct heap default_heap = { .flags = KHEAP_DEBUG_FILL ? HEAP_F_POISON : 0 }; /* empty */
@@ -30,11 +31,11 @@ static int grow(size_t block_bytes)
  * anyway: growing for those would only waste memory. */
 static size_t grow_bytes(size_t align, size_t n)
 {
-    size_t block = block_size_for(n);
-    if (!block || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2)
+    size_t bytes = block_size_for(n);
+    if (!bytes || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2)
         return 0;
     size_t slack = align > MEM_ALIGN ? align - GRANULE : 0;
-    return block > MAX_BLOCK - slack ? 0 : block + slack;
+    return bytes > MAX_BLOCK - slack ? 0 : bytes + slack;
 }
 
 static void *alloc_locked(size_t align, size_t n, struct fault *f)
