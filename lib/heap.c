@@ -90,15 +90,6 @@
 static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
 
-/* The block size for a request of n bytes, or 0 when n is 0 or absurd. */
-size_t block_size_for(size_t n)
-{
-    if (n == 0 || n > MAX_REQUEST)
-        return 0;
-    size_t s = align_up(n + WORD, GRANULE);
-    return s < MIN_BLOCK ? MIN_BLOCK : s;
-}
-
 /* ---- Debug fill (HEAP_F_POISON) ------------------------------------------------------------ */
 
 static int poisoning(const struct heap *h) { return (h->flags & HEAP_F_POISON) != 0; }
@@ -450,8 +441,6 @@ static void block_release(struct heap *h, struct region *r, block *b)
     char *hi = next_free ? (char *)bnext(next) : (char *)next;
     block *merged = prev ? prev : lo;
 
-    h->used_blocks--;
-    h->free_count++;
     account_free(h, (size_t)((char *)next - (char *)lo));
     if (pad)
         clear_start(r, b);
@@ -483,6 +472,15 @@ static void block_release(struct heap *h, struct region *r, block *b)
         char *to = next_free ? fill_start(next) : (char *)next;
         poison(from, to < fill_end(merged) ? to : fill_end(merged));
     }
+}
+
+/* The caller frees used block b: memcheck and the counters learn of it, then it is released. */
+static void block_free(struct heap *h, struct region *r, block *b)
+{
+    ANNOTATE_FREE(bpayload(b));
+    h->used_blocks--;
+    h->free_count++;
+    block_release(h, r, b);
 }
 
 /* ---- Checking a pointer handed back ---------------------------------------------------------- */
@@ -583,14 +581,9 @@ static void mark_dirty(struct region *r, const block *b)
  * zeroed memory. */
 static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
 {
-    size_t need = block_size_for(n);
-    size_t slack = align > MEM_ALIGN ? align - GRANULE : 0;
-    if (!need || !align || (align & (align - 1)) || align > MAX_BLOCK / 2 || need > MAX_BLOCK - slack) {
-        h->failed_count++;
-        return NULL;
-    }
+    size_t want = fit_size(align, n), need = want - align_slack(align);
     struct region *r;
-    block *f = free_find(h, need + slack);
+    block *f = want ? free_find(h, want) : NULL;
     if (!f) {
         h->failed_count++;
         return NULL;
@@ -690,14 +683,14 @@ int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
     if (err) {
         fault_set(h, fault, err, p);
     } else {
-        ANNOTATE_FREE(p);
-        block_release(h, r, b);
+        block_free(h, r, b);
     }
     ANNOTATE_LEAVE();
     return err;
 }
 
-/* Shrink used block b to `need` bytes: the rest is freed if it can stand as a block. */
+/* Shrink used block b to `need` bytes: the rest is released if it can stand as a block (its
+ * bytes leave used_bytes; it was never a block of its own, so the block counts stay). */
 static void block_shrink(struct heap *h, struct region *r, block *b, size_t need)
 {
     size_t size = bsize(b);
@@ -707,8 +700,6 @@ static void block_shrink(struct heap *h, struct region *r, block *b, size_t need
     set_head(b, need | (b->head & F_MASK));
     set_head(rest, (size - need) | F_USED | F_PREV_USED);
     mark_start(r, rest);
-    h->used_blocks++;                    /* rest is counted as its own used block, then freed */
-    h->free_count--;                     /* ... which is not a free the caller made */
     block_release(h, r, rest);
 }
 
@@ -766,8 +757,7 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
             return NULL;
         ANNOTATE_ALLOC(q, n);
         memcpy(q, p, keep);
-        ANNOTATE_FREE(p);
-        block_release(h, r, b);
+        block_free(h, r, b);
         return q;
     }
     ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size (the old */
@@ -792,8 +782,7 @@ void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
     if (err) {
         fault_set(h, fault, err, p);
     } else if (n == 0) {
-        ANNOTATE_FREE(p);
-        block_release(h, r, b);
+        block_free(h, r, b);
     } else {
         q = block_realloc(h, r, b, n, fault);
     }
@@ -832,8 +821,7 @@ void *heap_alloc(struct heap *h, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
     void *p = heap_alloc_quiet(h, size, &f);
-    if (f.err)
-        fault_raise(&f);
+    fault_raise(&f);
     return p;
 }
 

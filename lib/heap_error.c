@@ -63,9 +63,7 @@ struct fault *fault_set(struct heap *h, struct fault *f, enum mem_error err, con
 }
 
 /* Call the handler, outside any lock. */
-int fault_raise(const struct fault *f)
+void fault_report(const struct fault *f)
 {
-    if (f->err != MEM_OK)
-        error_handler(f->err, f->ptr);
-    return f->err;
+    error_handler(f->err, f->ptr);
 }

@@ -80,6 +80,31 @@ static inline struct heap_node *bnode(const block *b)  { return (struct heap_nod
 static inline block *node_block(const struct heap_node *n) { return bfrom_payload(n); }
 static inline size_t node_size(const struct heap_node *n)  { return ((const size_t *)n)[-1] & ~F_MASK; }
 
+/* ---- Request sizes ------------------------------------------------------------------------ */
+
+/* The block size for a request of n bytes, or 0 when n is 0 or absurd. */
+static inline size_t block_size_for(size_t n)
+{
+    if (n == 0 || n > MAX_REQUEST)
+        return 0;
+    size_t s = (n + WORD + GRANULE - 1) & ~(GRANULE - 1);
+    return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
+
+/* Above MEM_ALIGN, the bytes a block may need before its first aligned payload address. */
+static inline size_t align_slack(size_t align) { return align > MEM_ALIGN ? align - GRANULE : 0; }
+
+/* The size of free block that surely holds n bytes at alignment align: the block size plus
+ * the alignment slack. 0 for a request the heap refuses (zero or absurd size, alignment not a
+ * power of two or too large). */
+static inline size_t fit_size(size_t align, size_t n)
+{
+    size_t need = block_size_for(n), slack = align_slack(align);
+    if (!need || !align || (align & (align - 1)) || align > MAX_BLOCK / 2 || need > MAX_BLOCK - slack)
+        return 0;
+    return need + slack;
+}
+
 /* ---- The region's block-start bitmap ---------------------------------------------------- */
 
 static inline size_t start_bit(const struct region *r, const void *b)
@@ -137,7 +162,15 @@ struct fault {                            /* a misuse found under the lock, repo
     const void *ptr;
 };
 struct fault *fault_set(struct heap *h, struct fault *f, enum mem_error err, const void *ptr);
-int    fault_raise(const struct fault *f);  /* calls the error handler if f holds an error */
+void   fault_report(const struct fault *f); /* calls the error handler (heap_error.c) */
+
+/* Report f if it holds an error, and return it: one test on the path of every call. */
+static inline int fault_raise(const struct fault *f)
+{
+    if (f->err != MEM_OK)
+        fault_report(f);
+    return f->err;
+}
 
 void  *heap_alloc_quiet(struct heap *h, size_t n, struct fault *f);
 void  *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *f);
@@ -146,7 +179,6 @@ int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
 void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
-size_t block_size_for(size_t n);                  /* request -> block size; 0 if 0 or absurd */
 
 /* Text output for dump and check reports, without libc. */
 struct out { heap_write_fn write; void *ctx; };

@@ -13,39 +13,19 @@ struct heap *mem_heap(void) { return &default_heap; }
 unsigned long mem_lock(void) { return seam_lock(); }
 void mem_unlock(unsigned long state) { seam_unlock(state); }
 
-/* No room for a block of block_bytes: ask the platform for a region that holds it (the
- * platform may give more) and add it. 0 if the heap grew. */
-static int grow(size_t block_bytes)
+/* The first try found no room: ask the platform for a region that holds a block of
+ * block_bytes (0: a request the heap refuses anyway, so no growing) and add it. The retry is
+ * then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
+static int grown(size_t block_bytes)
 {
     void *start;
     size_t size, want = block_bytes ? heap_region_size(block_bytes) : 0;
-    if (!want || seam_grow(want, &start, &size) != 0)
-        return -1;
-    if (heap_add_region(&default_heap, start, size) != 0)
-        return -1;
-    heap_region_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
-    return 0;
-}
-
-/* The block a request needs, alignment slack included, or 0 for a request the heap refuses
- * anyway: growing for those would only waste memory. */
-static size_t grow_bytes(size_t align, size_t n)
-{
-    size_t bytes = block_size_for(n);
-    if (!bytes || align == 0 || (align & (align - 1)) || align > MAX_BLOCK / 2)
+    if (!want || seam_grow(want, &start, &size) != 0 ||
+        heap_add_region(&default_heap, start, size) != 0)
         return 0;
-    size_t slack = align > MEM_ALIGN ? align - GRANULE : 0;
-    return bytes > MAX_BLOCK - slack ? 0 : bytes + slack;
-}
-
-static void *alloc_locked(size_t align, size_t n, struct fault *f)
-{
-    void *p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
-    if (!p && !f->err && grow(grow_bytes(align, n)) == 0) {
-        default_heap.failed_count--;  /* the first try only asked for more memory */
-        p = heap_aligned_alloc_quiet(&default_heap, align, n, f);
-    }
-    return p;
+    heap_region_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
+    default_heap.failed_count--;
+    return 1;
 }
 
 /* After a free: a region left entirely free goes back if the platform wants it. */
@@ -61,7 +41,9 @@ void *mem_aligned_alloc(size_t alignment, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
     unsigned long s = seam_lock();
-    void *p = alloc_locked(alignment, size, &f);
+    void *p = heap_aligned_alloc_quiet(&default_heap, alignment, size, &f);
+    if (!p && !f.err && grown(fit_size(alignment, size)))
+        p = heap_aligned_alloc_quiet(&default_heap, alignment, size, &f);
     seam_unlock(s);
     fault_raise(&f);
     return p;
@@ -75,10 +57,8 @@ void *mem_calloc(size_t count, size_t size)
     size_t bytes = calloc_bytes(count, size);
     unsigned long s = seam_lock();
     void *p = heap_calloc_quiet(&default_heap, count, size, &f);
-    if (!p && !f.err && grow(grow_bytes(MEM_ALIGN, bytes)) == 0) {
-        default_heap.failed_count--;
+    if (!p && !f.err && grown(fit_size(MEM_ALIGN, bytes)))
         p = heap_calloc_quiet(&default_heap, count, size, &f);
-    }
     seam_unlock(s);
     fault_raise(&f);
     return p;
@@ -107,10 +87,8 @@ void *mem_realloc(void *ptr, size_t size)
     struct fault f = { MEM_OK, NULL };
     unsigned long s = seam_lock();
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    if (!p && size && !f.err && grow(grow_bytes(MEM_ALIGN, size)) == 0) {
-        default_heap.failed_count--;
+    if (!p && size && !f.err && grown(fit_size(MEM_ALIGN, size)))
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    }
     seam_unlock(s);
     fault_raise(&f);
     return p;
