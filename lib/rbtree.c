@@ -33,16 +33,23 @@ static void recompute(struct heap_node *n)
     n->max = m;
 }
 
-/* n's size or children changed: recompute its maximum, then its ancestors' up to the first one
- * that stays the same (everything above that one is unchanged too). */
+/* n's size or children changed: fix n->max, then its ancestors' as far as the change reaches.
+ * A larger maximum climbs while it beats the ancestors' (no sibling is read); a smaller one
+ * climbs only through ancestors whose maximum was the old value, since any other ancestor owes
+ * its maximum to a node outside the changed subtree. */
 void rb_update_max(struct heap_node *n)
 {
+    size_t old = n->max;
     recompute(n);
-    for (struct heap_node *p = parent(n); p; p = parent(p)) {
-        size_t old = p->max;
+    size_t m = n->max;
+    if (m > old) {
+        for (struct heap_node *p = parent(n); p && p->max < m; p = parent(p))
+            p->max = m;
+        return;
+    }
+    for (struct heap_node *p = parent(n); m != old && p && p->max == old; p = parent(p)) {
         recompute(p);
-        if (p->max == old)
-            break;
+        m = p->max;
     }
 }
 
@@ -178,8 +185,10 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         y->child[0] = z->child[0];
         set_parent(y->child[0], y);
         set_red(y, is_red(z));
+        y->max = z->max;                 /* y stands for z's subtree: its old maximum above */
     }
-    /* Maxima: below xp's ancestors lost z (and y, if it moved); y has new children. */
+    /* Maxima: xp's subtree and everything above lost z; if y moved, the path from xp up to y
+     * lost y, and y has new children (its own update runs after xp's, so it starts right). */
     if (xp)
         rb_update_max(xp);
     if (moved)
