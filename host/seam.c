@@ -1,7 +1,8 @@
 /* seam.c - the Linux side of lib/seam.h: regions from mmap, a mutex, stdout and stderr.
  *
  * The default heap grows in steps of at least KHEAP_STEP bytes; a request larger than that gets
- * a region of its own, which goes back to the kernel (munmap) as soon as it is entirely free.
+ * a region of its own, which may grow in place (see seam_grow) and goes back to the kernel
+ * (munmap) as soon as it is entirely free.
  * Nothing here allocates: it must work under a malloc that is this very heap. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,24 +56,46 @@ void seam_fatal(const char *line, size_t len)
     abort();
 }
 
-/* A step for ordinary growth; for a larger request, a region of exactly the size asked for
- * (mapped to the end of its last page, but the heap gets only `need`: spare room would draw
- * small blocks in, and one of them would keep the whole region mapped). */
-int seam_grow(size_t need, void **start, size_t *size)
+static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
+
+/* A step for ordinary growth. A larger request gets a region of its own, exactly the size
+ * asked for (spare room would draw small blocks in, and one of them would keep the whole region
+ * mapped), inside a reservation of twice that: address space with no access, which seam_extend
+ * opens when a block at the region's end grows by realloc. A buffer grown in small steps then
+ * moves only when it has doubled, as it does under an allocator that uses mremap. */
+int seam_grow(size_t need, void **start, size_t *size, size_t *reserve)
 {
-    size_t bytes = need > KHEAP_STEP ? need : KHEAP_STEP;
-    if (bytes > (size_t)-1 - PAGE)
+    if (need <= KHEAP_STEP) {
+        void *p = mmap(NULL, KHEAP_STEP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        *start = p;
+        *size = *reserve = KHEAP_STEP;
+        return 0;
+    }
+    if (need > ((size_t)-1 >> 2))
         return -1;
-    void *p = mmap(NULL, (bytes + PAGE - 1) & ~(PAGE - 1), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t room = page_up(2 * need);
+    void *p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -1;
+    if (seam_extend(p, need) != 0) {
+        munmap(p, room);
+        return -1;
+    }
     *start = p;
-    *size = bytes;
+    *size = need;
+    *reserve = room;
     return 0;
 }
 
-/* Only regions made for one large request go back; the step-sized ones are kept for reuse. */
+int seam_extend(void *start, size_t size)
+{
+    return mprotect(start, page_up(size), PROT_READ | PROT_WRITE) == 0 ? 0 : -1;
+}
+
+/* Only regions made for one large request go back; the step-sized ones are kept for reuse.
+ * size is the reservation, which seam_unmap gives back whole. */
 int seam_release_wanted(void *start, size_t size)
 {
     (void)start;

@@ -41,9 +41,18 @@ void seam_fatal(const char *line, size_t len)
 }
 
 /* No paging and no reserve: the memory map's regions were the whole heap from the start. */
-int seam_grow(size_t need, void **start, size_t *size)
+int seam_grow(size_t need, void **start, size_t *size, size_t *reserve)
 {
     (void)need;
+    (void)start;
+    (void)size;
+    (void)reserve;
+    return -1;
+}
+
+/* No region the kernel hands out has a reserve, so this is never asked. */
+int seam_extend(void *start, size_t size)
+{
     (void)start;
     (void)size;
     return -1;

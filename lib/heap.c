@@ -15,6 +15,8 @@
  *     a block (or the end marker) starts. It costs 1/128 of the region and turns "is this a
  *     block I handed out?" into one bit test;
  *   - the end marker is a header of size 0 flagged used, so the last block has a next header.
+ *   - a region may be added with a reserve: room beyond its end that it may grow into later
+ *     (heap_region_extend moves the end marker up). Its bitmap covers the reserve.
  *
  * A block starts W bytes before a 16-aligned address, so its payload is 16-aligned:
  *
@@ -180,12 +182,12 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
     struct region *r = region_floor(h, (const void *)(hi - 1));
     struct region *s = r ? region_next(r) : region_first(h);
     for (int i = 0; i < 2; i++, r = s)
-        if (r && (uintptr_t)r->base < hi && (uintptr_t)r->base + r->given > lo)
+        if (r && (uintptr_t)r->base < hi && (uintptr_t)r->base + r->reserve > lo)
             return 1;
     return 0;
 }
 
-static int region_add(struct heap *h, void *start, size_t size);
+static int region_add(struct heap *h, void *start, size_t size, size_t reserve);
 static void set_head(block *b, size_t head);
 static void set_free(block *b, size_t size, size_t prev_used);
 
@@ -200,8 +202,13 @@ int heap_init(struct heap *h, void *start, size_t size)
 
 int heap_add_region(struct heap *h, void *start, size_t size)
 {
+    return heap_add_region_reserve(h, start, size, size);
+}
+
+int heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve)
+{
     ANNOTATE_ENTER();
-    int err = region_add(h, start, size);
+    int err = region_add(h, start, size, reserve);
     ANNOTATE_LEAVE();
     return err;
 }
@@ -213,52 +220,57 @@ void heap_region_zeroed(struct heap *h, void *start)
         r->clean = r->first;
 }
 
-/* Where a region over [lo, hi) puts its descriptor, bitmap, first block and end marker; the
- * bytes its one free block gets, or 0 if that is less than a block. */
+/* Where a region over [lo, hi) that may grow up to top puts its descriptor, bitmap (covering
+ * up to top), first block and end marker; the bytes its one free block gets, or 0 if that is
+ * less than a block. */
 struct layout {
     uintptr_t desc, map, first, end;
     size_t map_bytes;
 };
 
-static size_t region_layout(uintptr_t lo, uintptr_t hi, struct layout *l)
+static size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l)
 {
     if (hi - lo < sizeof(struct region) + 4 * GRANULE + MIN_BLOCK)
         return 0;
     l->desc = align_up(lo + WORD, GRANULE) - WORD;
     l->map = l->desc + sizeof(struct region);
     l->end = align_down(hi, GRANULE) - WORD;
-    l->map_bytes = ((l->end - l->map) / GRANULE + 1 + 7) / 8;
+    l->map_bytes = ((align_down(top, GRANULE) - WORD - l->map) / GRANULE + 1 + 7) / 8;
     l->first = align_up(l->map + l->map_bytes + WORD, GRANULE) - WORD;
     if (l->first >= l->end || l->end - l->first < MIN_BLOCK)
         return 0;
     return l->end - l->first;
 }
 
-size_t heap_region_size(size_t block_bytes)
+size_t heap_region_size(size_t block_bytes, size_t reserve)
 {
     struct layout l;
-    size_t given = block_bytes + block_bytes / 127 + sizeof(struct region) + 8 * GRANULE;
-    if (block_bytes > MAX_BLOCK)
+    size_t most = block_bytes > reserve ? block_bytes : reserve;
+    size_t given = block_bytes + most / 127 + sizeof(struct region) + 8 * GRANULE;
+    if (block_bytes > MAX_BLOCK || most > (size_t)-1 / 2)
         return 0;
-    while (region_layout(0, given, &l) < block_bytes)
+    while (region_layout(0, given, given > reserve ? given : reserve, &l) < block_bytes)
         given += GRANULE;
-    while (region_layout(0, given - GRANULE, &l) >= block_bytes)
+    while (region_layout(0, given - GRANULE, given - GRANULE > reserve ? given - GRANULE : reserve,
+                         &l) >= block_bytes)
         given -= GRANULE;
-    return given + GRANULE;              /* a start that is not 16-aligned may cost up to 15 bytes */
+    given += GRANULE;                    /* a start that is not 16-aligned may cost up to 15 bytes */
+    return reserve && given > reserve ? 0 : given;
 }
 
-/* Lay a region out over [start, start + size): descriptor, bitmap, one free block, end marker.
- * The start is rounded up and the end down to the granule; what is left must hold a block. */
-static int region_add(struct heap *h, void *start, size_t size)
+/* Lay a region out over [start, start + size), its bitmap covering start + reserve: descriptor,
+ * bitmap, one free block, end marker. The start is rounded up and the end down to the granule;
+ * what is left must hold a block. */
+static int region_add(struct heap *h, void *start, size_t size, size_t reserve)
 {
-    uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;
     struct layout l;
-    if (!start || hi < lo)
+    if (!start || hi < lo || reserve < size || top < lo)
         return -MEM_ERR_REGION_RANGE;
-    size_t bytes = region_layout(lo, hi, &l);
+    size_t bytes = region_layout(lo, hi, top, &l);
     if (!bytes)
         return -MEM_ERR_REGION_SMALL;
-    if (region_overlaps(h, lo, hi))
+    if (region_overlaps(h, lo, top))
         return -MEM_ERR_REGION_OVERLAP;
 
     struct region *r = (struct region *)l.desc;
@@ -269,6 +281,7 @@ static int region_add(struct heap *h, void *start, size_t size)
     r->clean = (char *)l.end;            /* nothing known to be zero until heap_region_zeroed */
     r->base = start;
     r->given = size;
+    r->reserve = reserve;
     memset(r->starts, 0, l.map_bytes);
     rb_insert(&h->regions, &r->node);
 
@@ -291,6 +304,57 @@ static int region_add(struct heap *h, void *start, size_t size)
     return 0;
 }
 
+/* Move the end of the region at start up to start + size, within its reserve: the new bytes
+ * become free, merged with a free last block. The old end marker (and a merged block's old
+ * foot) end up inside free memory, and the new bytes are the caller's, so nothing in the
+ * region counts as known zero any more (r->clean). */
+static int region_extend(struct heap *h, void *start, size_t size)
+{
+    struct region *r = region_of(h, start);
+    if (!r || r->base != start || size < r->given || size > r->reserve)
+        return -MEM_ERR_REGION_RANGE;
+    char *end = (char *)align_down((uintptr_t)start + size, GRANULE) - WORD;
+    block *old = block_at(r->end), *last = bprev_used(old) ? NULL : bprev(old);
+    size_t more = (size_t)(end - r->end);
+    if (!last && more && more < MIN_BLOCK)
+        return -MEM_ERR_REGION_SMALL;    /* the new bytes could not stand as a block */
+    if (more) {
+        ANNOTATE_NOACCESS(old, more + WORD);
+        if (last) {
+            clear_start(r, old);
+            set_free(last, bsize(last) + more, last->head & F_PREV_USED);
+            free_resized(h, last);
+        } else {
+            set_free(old, more, F_PREV_USED);
+            free_insert(h, old);
+            h->free_blocks++;
+        }
+        block *f = last ? last : old;
+        set_head(block_at(end), F_USED);
+        mark_start(r, end);
+        if (poisoning(h))
+            poison(last ? (char *)old - WORD : fill_start(f), fill_end(f));
+        r->clean = end;
+        r->end = end;
+        r->span = (size_t)(end + WORD - (char *)r);
+        rb_update_max(&r->node);         /* the span is the region tree's key size */
+        h->total_bytes += more;
+        h->free_bytes += more;
+        h->min_free_bytes += more;
+    }
+    h->overhead_bytes += size - r->given - more;
+    r->given = size;
+    return 0;
+}
+
+int heap_region_extend(struct heap *h, void *start, size_t size)
+{
+    ANNOTATE_ENTER();
+    int err = region_extend(h, start, size);
+    ANNOTATE_LEAVE();
+    return err;
+}
+
 /* The region holding p, if its blocks are all free (one free block spans it). */
 static struct region *region_empty(struct heap *h, const void *p)
 {
@@ -307,7 +371,7 @@ int heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *
     struct region *r = region_empty(h, ptr);
     if (r) {
         *start = r->base;
-        *size = r->given;
+        *size = r->reserve;
     }
     ANNOTATE_LEAVE();
     return r != NULL;
@@ -768,6 +832,34 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
     ANNOTATE_ALLOC(p, n);
     ANNOTATE_DEFINED(p, keep);
     return p;
+}
+
+/* The size the region holding used block p must be extended to (heap_region_extend) so that
+ * the block can grow in place to n bytes: when nothing but a free block lies between the block
+ * and the region's end, and the reserve has the room. 0 otherwise. Writes nothing. */
+size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start)
+{
+    struct region *r;
+    block *b;
+    size_t need = block_size_for(n);
+    if (!need || block_lookup(h, p, &r, &b) != MEM_OK || need <= bsize(b))
+        return 0;
+    block *next = bnext(b);
+    char *end = (char *)b + need;        /* where the end marker must move to */
+    if (!bused(next)) {
+        if ((char *)bnext(next) != r->end || block_can_grow(b, need))
+            return 0;
+    } else {
+        if ((char *)next != r->end)
+            return 0;
+        if (end < r->end + MIN_BLOCK)    /* the new bytes must stand as a block; realloc */
+            end = r->end + MIN_BLOCK;    /* then takes them whole */
+    }
+    size_t size = (size_t)(end + WORD - r->base);
+    if (size > r->reserve)
+        return 0;
+    *start = r->base;
+    return size;
 }
 
 void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)

@@ -79,12 +79,22 @@ int    heap_init(struct heap *h, void *start, size_t size);
 /* Add memory. The start is rounded up and the end down to what blocks need; a region that is
  * too small, overlaps another, or wraps is refused with a negative enum mem_error. */
 int    heap_add_region(struct heap *h, void *start, size_t size);
+/* Like heap_add_region, for a region that may grow later, up to start + reserve (reserve >=
+ * size), with heap_region_extend. Its start bitmap covers the reserve (1/128 of it). */
+int    heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve);
+/* Move the end of the region added at start up to start + size (no further than its reserve):
+ * the new bytes join the heap as free memory, merged with a free last block. 0, or a negative
+ * enum mem_error: not a region's start, shrinking, or past the reserve (REGION_RANGE); fewer
+ * new bytes than a block when the last block is in use (REGION_SMALL). */
+int    heap_region_extend(struct heap *h, void *start, size_t size);
 /* The smallest region whose one free block can hold block_bytes (a block size: request plus
- * header, rounded to 16, plus any alignment slack); 0 if no region can. */
-size_t heap_region_size(size_t block_bytes);
+ * header, rounded to 16, plus any alignment slack) when added with the given reserve (0: no
+ * reserve); 0 if no region can (or none within the reserve). */
+size_t heap_region_size(size_t block_bytes, size_t reserve);
 /* Give back a region whose memory is entirely free; 0, or -1 if it is not (or unknown). */
 int    heap_remove_region(struct heap *h, void *start);
-/* The region that holds ptr, if it is entirely free: its start and size; else 0. */
+/* The region that holds ptr, if it is entirely free: its start and size (its reserve, if it
+ * was added with one); else 0. */
 int    heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size);
 /* The region that starts at start holds only zeros (fresh pages from the OS): calloc need not
  * clear what it hands out from the part never handed out before. */

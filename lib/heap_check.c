@@ -144,7 +144,8 @@ static void check_region(struct checker *c, struct heap *h, struct region *r, st
         problem(c, "end marker overwritten", r->end);
     if (!is_start(r, r->end))
         problem(c, "end marker missing from the bitmap", r->end);
-    size_t map_bytes = ((size_t)(r->end - r->first) / GRANULE + 1 + 7) / 8;
+    char *top = (char *)(((uintptr_t)r->base + r->reserve) & ~(GRANULE - 1)) - WORD;
+    size_t map_bytes = ((size_t)(top - r->first) / GRANULE + 1 + 7) / 8;  /* up to the reserve */
     if (bits_set(r->starts, map_bytes) != blocks + 1)
         problem(c, "bitmap marks starts that are not blocks", r->starts);
 }

@@ -56,7 +56,8 @@ struct region {
     uint8_t *starts;          /* one bit per granule from first: set where a block starts */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
     char *base;               /* the start the caller handed in */
-    size_t given;             /* the size the caller handed in */
+    size_t given;             /* the size the caller handed in (or extended it to) */
+    size_t reserve;           /* the size it may be extended to (the bitmap covers it) */
 };
 
 /* ---- Blocks ------------------------------------------------------------------------------- */
@@ -179,6 +180,7 @@ int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
 void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
+size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start); /* see heap.c */
 
 /* Text output for dump and check reports, without libc. */
 struct out { heap_write_fn write; void *ctx; };

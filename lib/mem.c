@@ -14,15 +14,25 @@ unsigned long mem_lock(void) { return seam_lock(); }
 void mem_unlock(unsigned long state) { seam_unlock(state); }
 
 /* The first try found no room: ask the platform for a region that holds a block of
- * block_bytes (0: a request the heap refuses anyway, so no growing) and add it. The retry is
- * then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
+ * block_bytes (0: a request the heap refuses anyway, so no growing) and add it. A region with
+ * room to grow gets a larger bitmap, so its size is worked out again for its reserve. The retry
+ * is then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
 static int grown(size_t block_bytes)
 {
     void *start;
-    size_t size, want = block_bytes ? heap_region_size(block_bytes) : 0;
-    if (!want || seam_grow(want, &start, &size) != 0 ||
-        heap_add_region(&default_heap, start, size) != 0)
+    size_t size, reserve, want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
+    if (!want || seam_grow(want, &start, &size, &reserve) != 0)
         return 0;
+    if (reserve > size) {
+        size_t fit = heap_region_size(block_bytes, reserve);
+        if (fit > size && seam_extend(start, fit) != 0)
+            fit = 0;
+        size = fit;
+    }
+    if (!size || heap_add_region_reserve(&default_heap, start, size, reserve) != 0) {
+        seam_unmap(start, reserve);
+        return 0;
+    }
     heap_region_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
     default_heap.failed_count--;
     return 1;
@@ -35,6 +45,17 @@ static void release_empty(const void *p, void **start, size_t *size)
     if (default_heap.region_count > 1 && heap_region_if_empty(&default_heap, p, start, size) &&
         (seam_release_wanted(*start, *size) != 0 || heap_remove_region(&default_heap, *start) != 0))
         *start = NULL;
+}
+
+/* Before a realloc: if ptr's block ends its region and the region may grow, grow the region
+ * just enough for the block to grow in place (a buffer grown in small steps then moves only
+ * when the reserve runs out, not at every step). */
+static void extend_for(void *ptr, size_t n)
+{
+    void *start;
+    size_t size = heap_growth_size(&default_heap, ptr, n, &start);
+    if (size && seam_extend(start, size) == 0)
+        heap_region_extend(&default_heap, start, size);
 }
 
 void *mem_aligned_alloc(size_t alignment, size_t size)
@@ -82,14 +103,23 @@ void mem_free(void *ptr)
     fault_raise(&f);
 }
 
+/* After a move (or realloc(p, 0)) the old block is free, so its region may be empty. */
 void *mem_realloc(void *ptr, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
+    void *start = NULL;
+    size_t bytes;
     unsigned long s = seam_lock();
+    if (ptr && size)
+        extend_for(ptr, size);
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
     if (!p && size && !f.err && grown(fit_size(MEM_ALIGN, size)))
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
+    if (ptr && p != ptr && (p || !size) && !f.err)
+        release_empty(ptr, &start, &bytes);
     seam_unlock(s);
+    if (start)
+        seam_unmap(start, bytes);
     fault_raise(&f);
     return p;
 }

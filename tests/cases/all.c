@@ -32,6 +32,7 @@ void case_region_too_small(void);
 void case_region_overlap(void);
 void case_region_misaligned(void);
 void case_region_range(void);
+void case_region_extend(void);
 void case_misuse_free_null(void);
 void case_misuse_double_free(void);
 void case_misuse_double_free_merged(void);
@@ -81,6 +82,7 @@ const struct test_case allocator_cases[] = {
     { "region: overlap refused", case_region_overlap },
     { "region: misaligned start trimmed", case_region_misaligned },
     { "region: NULL and wrapping refused", case_region_range },
+    { "region: a reserved region grows in place", case_region_extend },
     { "misuse: free(NULL) does nothing", case_misuse_free_null },
     { "misuse: double free", case_misuse_double_free },
     { "misuse: double free after coalescing", case_misuse_double_free_merged },

@@ -173,3 +173,109 @@ void case_region_range(void)
     CHECK(heap_free(&heap, p) == 0);
     VALID(&heap);
 }
+
+/* heap_region_extend on a region [w, w + size) that may grow to w + reserve: the change leaves
+ * the heap exactly as before when refused, else adds exactly the new bytes, free. */
+static void extend_refused(unsigned char *w, size_t size, int want, const char *what)
+{
+    struct snapshot snap;
+    snapshot_take(&heap, &snap, case_arena_small, ARENA_SMALL);
+    int got = heap_region_extend(&heap, w, size);
+    if (got != want)
+        case_printf("%s: heap_region_extend returned %d, expected %d", what, got, want);
+    CHECK(got == want);
+    CHECK(snapshot_same(&heap, &snap, 0, 0) == 0);
+    VALID(&heap);
+}
+
+/* A region added with a reserve grows in place: the new bytes join as free memory (merged with
+ * a free last block), and a block at the end grows into them by realloc without moving. Other
+ * regions may not overlap the reserve; bad extensions change nothing; heap_region_size sizes a
+ * region for a block within a reserve exactly; the debug fill and calloc see the new bytes. */
+void case_region_extend(void)
+{
+    unsigned char *w = case_arena_big;
+    const size_t K = 1024, reserve = 64 * K;
+    struct mem_stats a, b;
+    memset(w, 0, reserve);
+    REQUIRE(heap_init(&heap, NULL, 0) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve) == 0);
+    VALID(&heap);
+    refused(w + 32 * K, 8 * K, -MEM_ERR_REGION_OVERLAP, "inside another region's reserve");
+    CHECK(heap_add_region_reserve(&heap, w + 128 * K, 8 * K, 4 * K) == -MEM_ERR_REGION_RANGE);
+
+    /* the whole region is free: the new bytes lengthen its one free block */
+    heap_stats(&heap, &a);
+    CHECK(heap_region_extend(&heap, w, 24 * K) == 0);
+    VALID(&heap);
+    heap_stats(&heap, &b);
+    CHECK(b.total_bytes == a.total_bytes + 8 * K && b.free_bytes == a.free_bytes + 8 * K);
+    CHECK(b.free_blocks == 1 && b.largest_free == a.largest_free + 8 * K);
+    CHECK(b.total_bytes + b.overhead_bytes == 24 * K);
+
+    /* a block fills it: the last block is in use */
+    unsigned char *p = heap_alloc(&heap, b.largest_free);
+    REQUIRE(p);
+    size_t n = heap_usable_size(&heap, p);
+    stamp(p, n, 7);
+    CHECK(heap_realloc(&heap, p, n + 4 * K) == NULL);  /* no room anywhere yet */
+    extend_refused(w, 24 * K + 16, -MEM_ERR_REGION_SMALL, "fewer bytes than a block");
+    extend_refused(w, reserve + 16, -MEM_ERR_REGION_RANGE, "past the reserve");
+    extend_refused(w, 16 * K, -MEM_ERR_REGION_RANGE, "shrinking");
+    extend_refused(w + 16, 32 * K, -MEM_ERR_REGION_RANGE, "not a region's start");
+    extend_refused(case_arena_small, 32 * K, -MEM_ERR_REGION_RANGE, "outside every region");
+
+    /* the region grows, and the block grows into the new bytes in place */
+    CHECK(heap_region_extend(&heap, w, 32 * K) == 0);
+    VALID(&heap);
+    heap_stats(&heap, &a);
+    CHECK(a.free_blocks == 1 && a.largest_free == 8 * K - sizeof(size_t));
+    unsigned char *q = heap_realloc(&heap, p, n + 4 * K);
+    CHECK(q == p);
+    CHECK(stamp_ok(q, n, 7));
+    VALID(&heap);
+
+    /* the debug fill covers the new bytes: handing them out finds the fill intact */
+    heap_set_poison(&heap, 1);
+    CHECK(heap_region_extend(&heap, w, reserve) == 0);
+    VALID(&heap);
+    heap_stats(&heap, &a);
+    void *r = heap_alloc(&heap, a.largest_free);
+    CHECK(r != NULL);
+    heap_stats(&heap, &b);
+    CHECK(b.error_count == a.error_count);
+    CHECK(heap_free(&heap, r) == 0 && heap_free(&heap, q) == 0);
+    heap_set_poison(&heap, 0);
+    VALID(&heap);
+    void *start;
+    size_t got;
+    CHECK(heap_region_if_empty(&heap, w + 100, &start, &got) == 1);
+    CHECK(start == w && got == reserve);                /* the reserve: what the caller mapped */
+
+    /* heap_region_size with a reserve: the block fits in that size, not in one granule less
+     * (w is 64-aligned, so the 15 bytes kept for a misaligned start are spare here) */
+    const size_t blk = 8 * K;
+    size_t s = heap_region_size(blk, reserve), s0 = heap_region_size(blk, 0);
+    CHECK(s > s0 && s <= reserve);
+    CHECK(heap_region_size(blk, 4 * K) == 0);
+    REQUIRE(heap_init(&heap, NULL, 0) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, s, reserve) == 0);
+    CHECK(heap_alloc(&heap, blk - sizeof(size_t)) != NULL);
+    REQUIRE(heap_init(&heap, NULL, 0) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, s - 32, reserve) == 0);
+    CHECK(heap_alloc(&heap, blk - sizeof(size_t)) == NULL);
+
+    /* a zeroed region, extended over its free last block: calloc still hands out zeros where
+     * the old end marker and foot were */
+    memset(w, 0, reserve);
+    REQUIRE(heap_init(&heap, NULL, 0) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve) == 0);
+    heap_region_zeroed(&heap, w);
+    CHECK(heap_region_extend(&heap, w, 20 * K) == 0);
+    heap_stats(&heap, &a);
+    unsigned char *z = heap_calloc(&heap, 1, a.largest_free);
+    REQUIRE(z);
+    CHECK(all_bytes(z, a.largest_free, 0));
+    CHECK(heap_free(&heap, z) == 0);
+    VALID(&heap);
+}

@@ -183,6 +183,44 @@ static void test_own_region(void **state)
     assert_int_equal(mem_check(), 0);
 }
 
+/* A buffer grown by realloc in small steps far past a step (the way a program reads a file of
+ * unknown length): the data stays, the old regions go back as the block moves, and the block
+ * moves only a few times (its region grows in place), not once per step. */
+static void test_realloc_growth(void **state)
+{
+    (void)state;
+    mem_free(mem_alloc(1));
+    struct mem_stats before = stats(), s;
+    const size_t grow = 64 << 10, top = 6 * STEP;
+    unsigned char *p = NULL;
+    size_t n = 0, moves = 0, most_regions = 0, most_total = 0;
+    while (n < top) {
+        unsigned char *q = mem_realloc(p, n + grow);
+        assert_non_null(q);
+        if (p && q != p)
+            moves++;
+        fill(q + n, grow, (uint32_t)n);
+        p = q;
+        n += grow;
+        s = stats();
+        if (s.region_count > most_regions)
+            most_regions = s.region_count;
+        if (s.total_bytes > most_total)
+            most_total = s.total_bytes;
+    }
+    for (size_t off = 0; off < n; off += grow)
+        assert_true(filled(p + off, grow, (uint32_t)off));
+    printf("# realloc growth to %zu bytes in %zu-byte steps: %zu moves, at most %zu regions, "
+           "%zu bytes\n", n, grow, moves, most_regions, most_total);
+    assert_true(moves <= 8);                                   /* 384 steps: not one per step */
+    assert_true(most_regions <= before.region_count + 2);      /* old regions went back */
+    assert_true(most_total <= before.total_bytes + 3 * top);
+    assert_int_equal(mem_check(), 0);
+    mem_free(p);
+    s = stats();
+    assert_true(stats_state_equal(&before, &s));
+}
+
 /* ---- mem_dump on stdout --------------------------------------------------------------------- */
 
 /* Run mem_dump with fd 1 redirected to a temporary file; returns the text (malloc'd). */
@@ -445,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_calloc_default),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_own_region),
+        cmocka_unit_test(test_realloc_growth),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_aligned_default),
         cmocka_unit_test(test_aligned_instance_1mib),
