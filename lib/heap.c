@@ -187,7 +187,7 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
-static int region_add(struct heap *h, void *start, size_t size, size_t reserve);
+static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags);
 static void set_head(block *b, size_t head);
 static void set_free(block *b, size_t size, size_t prev_used);
 
@@ -202,13 +202,14 @@ int heap_init(struct heap *h, void *start, size_t size)
 
 int heap_add_region(struct heap *h, void *start, size_t size)
 {
-    return heap_add_region_reserve(h, start, size, size);
+    return heap_add_region_reserve(h, start, size, size, 0);
 }
 
-int heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve)
+int heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve,
+                            unsigned flags)
 {
     ANNOTATE_ENTER();
-    int err = region_add(h, start, size, reserve);
+    int err = region_add(h, start, size, reserve, flags);
     ANNOTATE_LEAVE();
     return err;
 }
@@ -260,8 +261,9 @@ size_t heap_region_size(size_t block_bytes, size_t reserve)
 
 /* Lay a region out over [start, start + size), its bitmap covering start + reserve: descriptor,
  * bitmap, one free block, end marker. The start is rounded up and the end down to the granule;
- * what is left must hold a block. */
-static int region_add(struct heap *h, void *start, size_t size, size_t reserve)
+ * what is left must hold a block. Memory that holds zeros needs no clearing of the bitmap (a
+ * large reserve's bitmap is mostly pages nobody has touched). */
+static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;
     struct layout l;
@@ -278,11 +280,15 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve)
     r->first = (char *)l.first;
     r->end = (char *)l.end;
     r->starts = (uint8_t *)l.map;
-    r->clean = (char *)l.end;            /* nothing known to be zero until heap_region_zeroed */
     r->base = start;
     r->given = size;
     r->reserve = reserve;
-    memset(r->starts, 0, l.map_bytes);
+    if (flags & HEAP_REGION_ZEROED) {
+        r->clean = (char *)l.first;      /* zero from the first block up (but for what follows) */
+    } else {
+        r->clean = (char *)l.end;        /* nothing known to be zero (until heap_region_zeroed) */
+        memset(r->starts, 0, l.map_bytes);
+    }
     rb_insert(&h->regions, &r->node);
 
     block *b = (block *)l.first;

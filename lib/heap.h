@@ -80,8 +80,12 @@ int    heap_init(struct heap *h, void *start, size_t size);
  * too small, overlaps another, or wraps is refused with a negative enum mem_error. */
 int    heap_add_region(struct heap *h, void *start, size_t size);
 /* Like heap_add_region, for a region that may grow later, up to start + reserve (reserve >=
- * size), with heap_region_extend. Its start bitmap covers the reserve (1/128 of it). */
-int    heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve);
+ * size), with heap_region_extend. Its start bitmap covers the reserve (1/128 of it). flags:
+ * HEAP_REGION_ZEROED if [start, start + size) holds zeros (fresh pages): the heap then writes
+ * only what it must, and calloc need not clear what it hands out from there (heap_region_zeroed). */
+int    heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve,
+                               unsigned flags);
+#define HEAP_REGION_ZEROED 1u
 /* Move the end of the region added at start up to start + size (no further than its reserve):
  * the new bytes join the heap as free memory, merged with a free last block. 0, or a negative
  * enum mem_error: not a region's start, shrinking, or past the reserve (REGION_RANGE); fewer

@@ -29,11 +29,10 @@ static int grown(size_t block_bytes)
             fit = 0;
         size = fit;
     }
-    if (!size || heap_add_region_reserve(&default_heap, start, size, reserve) != 0) {
+    if (!size || heap_add_region_reserve(&default_heap, start, size, reserve, HEAP_REGION_ZEROED)) {
         seam_unmap(start, reserve);
         return 0;
     }
-    heap_region_zeroed(&default_heap, start);  /* fresh pages: calloc need not clear them */
     default_heap.failed_count--;
     return 1;
 }

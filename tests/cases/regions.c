@@ -199,10 +199,10 @@ void case_region_extend(void)
     struct mem_stats a, b;
     memset(w, 0, reserve);
     REQUIRE(heap_init(&heap, NULL, 0) == 0);
-    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve, 0) == 0);
     VALID(&heap);
     refused(w + 32 * K, 8 * K, -MEM_ERR_REGION_OVERLAP, "inside another region's reserve");
-    CHECK(heap_add_region_reserve(&heap, w + 128 * K, 8 * K, 4 * K) == -MEM_ERR_REGION_RANGE);
+    CHECK(heap_add_region_reserve(&heap, w + 128 * K, 8 * K, 4 * K, 0) == -MEM_ERR_REGION_RANGE);
 
     /* the whole region is free: the new bytes lengthen its one free block */
     heap_stats(&heap, &a);
@@ -259,18 +259,22 @@ void case_region_extend(void)
     CHECK(s > s0 && s <= reserve);
     CHECK(heap_region_size(blk, 4 * K) == 0);
     REQUIRE(heap_init(&heap, NULL, 0) == 0);
-    REQUIRE(heap_add_region_reserve(&heap, w, s, reserve) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, s, reserve, 0) == 0);
     CHECK(heap_alloc(&heap, blk - sizeof(size_t)) != NULL);
     REQUIRE(heap_init(&heap, NULL, 0) == 0);
-    REQUIRE(heap_add_region_reserve(&heap, w, s - 32, reserve) == 0);
+    REQUIRE(heap_add_region_reserve(&heap, w, s - 32, reserve, 0) == 0);
     CHECK(heap_alloc(&heap, blk - sizeof(size_t)) == NULL);
 
     /* a zeroed region, extended over its free last block: calloc still hands out zeros where
      * the old end marker and foot were */
     memset(w, 0, reserve);
     REQUIRE(heap_init(&heap, NULL, 0) == 0);
-    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve) == 0);
-    heap_region_zeroed(&heap, w);
+    REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve, HEAP_REGION_ZEROED) == 0);
+    VALID(&heap);
+    heap_stats(&heap, &a);
+    unsigned char *y = heap_calloc(&heap, 1, 1000);     /* fresh: zero without clearing */
+    CHECK(y && all_bytes(y, 1000, 0));
+    CHECK(heap_free(&heap, y) == 0);
     CHECK(heap_region_extend(&heap, w, 20 * K) == 0);
     heap_stats(&heap, &a);
     unsigned char *z = heap_calloc(&heap, 1, a.largest_free);
