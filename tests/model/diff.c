@@ -114,7 +114,8 @@ static void gen_ops(struct op *ops, size_t n, unsigned slots)
         if (below(200) == 0) {            /* regions come and go, rarely */
             op->kind = OP_REGION;
             op->a = below(4);
-            op->b = below(10) < 6 ? 0 : below(4);
+            size_t w = below(10);          /* 0 remove/re-add, 4 extend, else the others */
+            op->b = w < 5 ? 0 : w < 8 ? 4 : below(4);
             op->c = rnd();
             op->off = (intptr_t)below(1 << 20);
             continue;

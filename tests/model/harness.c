@@ -44,6 +44,20 @@ static const struct {
 
 const char *layout_name(int layout) { return layouts[layout % H_LAYOUTS].name; }
 
+/* Region i of a layout may grow (heap_region_extend) up to the next region above it or the
+ * arena's end; the first one is set up by heap_init, with no reserve. */
+static size_t region_reserve(int layout, int i)
+{
+    const struct region_spec *r = layouts[layout % H_LAYOUTS].r;
+    size_t top = ARENA_SPAN;
+    if (i == 0)
+        return r[0].size;
+    for (int j = 0; j < 4 && r[j].size; j++)
+        if (r[j].off > r[i].off && r[j].off < top)
+            top = r[j].off;
+    return top - r[i].off;
+}
+
 /* ---- The error handler: records every report. ------------------------------------------------ */
 
 /* lib/heap_internal.h: the region's memory is known to be zero (mem.c says so of fresh pages). */
@@ -333,7 +347,7 @@ static int exec_region(struct ctx *c, const struct op *op)
     char b[32], b2[32], b3[32];
     int rc, mrc;
     rec_reset();
-    switch (op->b % 4) {
+    switch (op->b % 5) {
     case 0:
         if (mr->present) {
             mrc = model_remove_region(&c->m, k);
@@ -342,7 +356,7 @@ static int exec_region(struct ctx *c, const struct op *op)
         } else {                  /* the memory was the caller's meanwhile: it holds anything */
             memset((void *)mr->base, 0xA5, mr->given);
             mrc = model_readd_region(&c->m, k);
-            rc = heap_add_region(&c->h, (void *)mr->base, mr->given);
+            rc = heap_add_region_reserve(&c->h, (void *)mr->base, mr->given, mr->reserve, 0);
             snprintf(c->note, sizeof c->note, "add region %zu back -> %d", k, rc);
         }
         if (rc != mrc)
@@ -375,7 +389,18 @@ static int exec_region(struct ctx *c, const struct op *op)
             return fail(c, "%s, expected %d (overlap)", c->note, -MEM_ERR_REGION_OVERLAP);
         break;
     }
-    default: {
+    case 4: {                 /* shrink (refused), keep, grow, or past the reserve */
+        size_t room = mr->reserve - mr->given, given = mr->given;
+        size_t size = op->c % 4 == 0 ? given - op->c / 4 % 64 : given + op->c / 4 % (room + 129);
+        mrc = model_extend_region(&c->m, k, size);
+        rc = heap_region_extend(&c->h, (void *)mr->base, size);
+        snprintf(c->note, sizeof c->note, "extend region %zu from %zu to %zu -> %d", k, given,
+                 size, rc);
+        if (rc != mrc)
+            return fail(c, "%s: model expects %d", c->note, mrc);
+        break;
+    }
+    case 3: {
         static const char *const kinds[] = { "NULL", "wrapping", "small" };
         uintptr_t lo = op->c % 3 == 0 ? 0 : op->c % 3 == 1 ? ~(uintptr_t)4095 : mr->base;
         size_t size = op->c % 3 == 2 ? op->c / 3 % 128 : 8192;
@@ -536,7 +561,8 @@ static void init_visit(void *ctx, void *ptr, size_t size, int used)
     const struct region_spec *r = layouts[c->o->layout % H_LAYOUTS].r;
     for (int i = 0; i < 4 && r[i].size; i++)
         if (first >= a + r[i].off && first < a + r[i].off + r[i].size) {
-            if (used || model_add_region(&c->m, a + r[i].off, r[i].size, first,
+            if (used || model_add_region(&c->m, a + r[i].off, r[i].size,
+                                         region_reserve(c->o->layout, i), first,
                                          first + size + M_W) != 0)
                 iw->bad = 1;
             return;
@@ -554,7 +580,8 @@ static int setup(struct ctx *c)
         memset((void *)(a + r[i].off), c->o->zeroed ? 0 : 0xA5, r[i].size);
     int rc = heap_init(&c->h, (void *)(a + r[0].off), r[0].size);
     for (int i = 1; rc == 0 && i < 4 && r[i].size; i++)
-        rc = heap_add_region(&c->h, (void *)(a + r[i].off), r[i].size);
+        rc = heap_add_region_reserve(&c->h, (void *)(a + r[i].off), r[i].size,
+                                     region_reserve(c->o->layout, i), 0);
     if (rc)
         return fail(c, "setup: heap_init/add_region refused layout %d: %d", c->o->layout, rc);
     struct initwalk iw = { c, 0 };
@@ -696,8 +723,9 @@ static void describe_op(char *buf, size_t len, const struct op *op)
     case OP_USABLE:  snprintf(buf, len, "usable_size(s%u)", k); break;
     case OP_REGION: {
         static const char *const what[] = { "remove or re-add", "region_if_empty in",
-                                             "add a range overlapping", "add a bad range at" };
-        snprintf(buf, len, "%s region %zu (off %ld, c %zu)", what[op->b % 4], op->a,
+                                             "add a range overlapping", "add a bad range at",
+                                             "extend" };
+        snprintf(buf, len, "%s region %zu (off %ld, c %zu)", what[op->b % 5], op->a,
                  (long)op->off, op->c);
         break;
     }

@@ -12,7 +12,7 @@ const char *const model_path_names[MP_COUNT] = {
     "merge-prev", "merge-next", "shrink-split", "shrink-merge", "shrink-keep", "grow-split",
     "grow-whole", "move", "move-aligned", "move-fail", "no-fit", "bad-size", "NOT_IN_HEAP",
     "MISALIGNED", "NOT_A_BLOCK", "NOT_A_BLOCK(pad)", "DOUBLE_FREE", "region-removed",
-    "region-busy", "region-readded",
+    "region-busy", "region-readded", "region-extended",
 };
 #define PATH(p) (model_paths[p]++)
 
@@ -94,11 +94,12 @@ static void note_used(struct model *m)
 
 static int put_region(struct model *m, size_t k);
 
-int model_add_region(struct model *m, uintptr_t base, size_t given, uintptr_t first, uintptr_t end)
+int model_add_region(struct model *m, uintptr_t base, size_t given, size_t reserve, uintptr_t first,
+                     uintptr_t end)
 {
     if (m->nr == MODEL_MAX_REGIONS || end <= first)
         return -1;
-    m->r[m->nr++] = (struct mregion){ base, given, first, end, 0 };
+    m->r[m->nr++] = (struct mregion){ base, given, reserve, first, end, 0 };
     return put_region(m, m->nr - 1);
 }
 
@@ -146,10 +147,36 @@ int model_remove_region(struct model *m, size_t k)
     return 0;
 }
 
+/* The end marker moves up to the last granule boundary of the new size, less a word; the new
+ * bytes lengthen a free last block, or stand as a free block of their own if they can. */
+int model_extend_region(struct model *m, size_t k, size_t size)
+{
+    struct mregion *r = &m->r[k];
+    if (k >= m->nr || !r->present || size < r->given || size > r->reserve)
+        return -MEM_ERR_REGION_RANGE;
+    uintptr_t end = ((r->base + size) & ~(uintptr_t)(M_GRANULE - 1)) - M_W;
+    size_t more = end - r->end, i = span_at(m, r->end - 1);
+    int last_free = !m->s[i].used;
+    if (!last_free && more && more < M_MIN)
+        return -MEM_ERR_REGION_SMALL;
+    if (more) {
+        if (last_free)
+            m->s[i].size += more;
+        else
+            insert_at(m, i + 1, (struct mspan){ r->end, more, 0, 0, 0 });
+        r->end = end;
+        m->total += more;
+        m->min_free += more;
+    }
+    r->given = size;
+    PATH(MP_REGION_EXTENDED);
+    return 0;
+}
+
 int model_overlaps(const struct model *m, uintptr_t lo, size_t size)
 {
     for (size_t k = 0; k < m->nr; k++)
-        if (m->r[k].present && m->r[k].base < lo + size && m->r[k].base + m->r[k].given > lo)
+        if (m->r[k].present && m->r[k].base < lo + size && m->r[k].base + m->r[k].reserve > lo)
             return 1;
     return 0;
 }
@@ -261,13 +288,13 @@ static const struct mregion *region_holding(const struct model *m, uintptr_t p)
     return NULL;
 }
 
-int model_region_if_empty(const struct model *m, uintptr_t p, uintptr_t *base, size_t *given)
+int model_region_if_empty(const struct model *m, uintptr_t p, uintptr_t *base, size_t *reserve)
 {
     const struct mregion *r = region_holding(m, p);
     if (!r || empty_span(m, r) == m->n)
         return 0;
     *base = r->base;
-    *given = r->given;
+    *reserve = r->reserve;
     return 1;
 }
 

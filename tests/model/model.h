@@ -26,7 +26,8 @@ struct mspan {
 
 struct mregion {
     uintptr_t base;  /* the memory handed in: [base, base + given) */
-    size_t given;
+    size_t given;    /* (grown by heap_region_extend) */
+    size_t reserve;  /* what it may be extended to */
     uintptr_t first; /* the first block's header */
     uintptr_t end;   /* the end marker's header: blocks tile [first, end) */
     int present;     /* 0 after heap_remove_region, until it is added again */
@@ -59,7 +60,7 @@ enum model_path {
     MP_MERGE_NEXT, MP_SHRINK_SPLIT, MP_SHRINK_MERGE, MP_SHRINK_KEEP, MP_GROW_SPLIT, MP_GROW_WHOLE,
     MP_MOVE_PLAIN, MP_MOVE_ALIGNED, MP_MOVE_FAIL, MP_NO_FIT, MP_BAD_SIZE,
     MP_ERR_NOT_IN_HEAP, MP_ERR_MISALIGNED, MP_ERR_NOT_A_BLOCK, MP_ERR_PAD, MP_ERR_DOUBLE_FREE,
-    MP_REGION_REMOVED, MP_REGION_BUSY, MP_REGION_READDED, MP_COUNT
+    MP_REGION_REMOVED, MP_REGION_BUSY, MP_REGION_READDED, MP_REGION_EXTENDED, MP_COUNT
 };
 extern uint64_t model_paths[MP_COUNT];
 extern const char *const model_path_names[MP_COUNT];
@@ -67,14 +68,17 @@ extern const char *const model_path_names[MP_COUNT];
 void model_init(struct model *m);
 void model_destroy(struct model *m);
 /* A region the real heap accepted, with its block range [first, end) (end = end marker). */
-int  model_add_region(struct model *m, uintptr_t base, size_t given, uintptr_t first, uintptr_t end);
+int  model_add_region(struct model *m, uintptr_t base, size_t given, size_t reserve, uintptr_t first,
+                      uintptr_t end);
+/* heap_region_extend(base of region k, size): 0 or the negative enum mem_error it returns. */
+int  model_extend_region(struct model *m, size_t k, size_t size);
 
 /* heap_remove_region(base of region k, in the order added): 0, or -1 if it is not entirely
  * free (or not there). model_readd_region puts a removed region back as it was. */
 int  model_remove_region(struct model *m, size_t k);
 int  model_readd_region(struct model *m, size_t k);
-/* heap_region_if_empty(p): 1 and the region's memory if p's region is entirely free. */
-int  model_region_if_empty(const struct model *m, uintptr_t p, uintptr_t *base, size_t *given);
+/* heap_region_if_empty(p): 1 and the region's memory (base, reserve) if p's region is entirely free. */
+int  model_region_if_empty(const struct model *m, uintptr_t p, uintptr_t *base, size_t *reserve);
 /* Would heap_add_region(lo, size) overlap a region the heap has? */
 int  model_overlaps(const struct model *m, uintptr_t lo, size_t size);
 
