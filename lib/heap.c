@@ -78,9 +78,10 @@
  *   alloc, aligned_alloc, free, realloc in place: O(log free blocks + log regions) worst case,
  *   with no walk over blocks; realloc that moves adds one copy. calloc adds the clearing. The
  *   default heap's lock (mem.c) is held for exactly that, never across a copy larger than the
- *   block, and never while the error handler runs. heap_walk and heap_dump are O(blocks);
- *   heap_check is O(blocks) plus a scan of each start bitmap (region bytes / 128); heap_stats is
- *   O(1) (O(n) with the list index). Debug fill is O(block size).
+ *   block, and never while the error handler runs. heap_region_extend is O(log free blocks +
+ *   log regions). heap_walk and heap_dump are O(blocks); heap_check is O(blocks) plus a scan of
+ *   each start bitmap (reserve bytes / 128); heap_stats is O(1) (O(n) with the list index).
+ *   Debug fill is O(block size).
  */
 #include "annotate.h"
 #include "heap_internal.h"

@@ -2,7 +2,11 @@
  * with memory from the platform when the heap runs out (seam.h).
  *
  * Each call takes the lock, runs the quiet operation, drops the lock, and only then reports a
- * misuse, so an error handler may print, log or stop without deadlocking on the heap. */
+ * misuse, so an error handler may print, log or stop without deadlocking on the heap.
+ *
+ * Growing: a request that finds no room gets a new region from the platform (seam_grow), and a
+ * region left empty by a free or a moving realloc goes back (seam_release_wanted). A region the
+ * platform gave a reserve grows in place when realloc grows the block at its end. */
 #include "heap_internal.h"
 #include "mem.h"
 #include "seam.h"
