@@ -321,12 +321,20 @@ static int region_extend(struct heap *h, void *start, size_t size)
     if (!r || r->base != start || size < r->given || size > r->reserve)
         return -MEM_ERR_REGION_RANGE;
     char *end = (char *)align_down((uintptr_t)start + size, GRANULE) - WORD;
-    block *old = block_at(r->end), *last = bprev_used(old) ? NULL : bprev(old);
+    block *old = block_at(r->end), *last = NULL;
     size_t more = (size_t)(end - r->end);
+    if (!bprev_used(old)) {              /* a free last block, found through its foot */
+        size_t foot = ((const size_t *)old)[-1];
+        last = block_at((char *)old - foot);
+        if (foot < MIN_BLOCK || foot % GRANULE || foot > (size_t)(r->end - r->first) ||
+            !is_start(r, last) ||
+            bused(last) || bsize(last) != foot)
+            return -MEM_ERR_CORRUPT;
+    }
     if (!last && more && more < MIN_BLOCK)
         return -MEM_ERR_REGION_SMALL;    /* the new bytes could not stand as a block */
     if (more) {
-        ANNOTATE_NOACCESS(old, more + WORD);
+        ANNOTATE_NOACCESS(last ? (char *)old - WORD : (char *)old, more + (last ? 2 : 1) * WORD);
         if (last) {
             clear_start(r, old);
             set_free(last, bsize(last) + more, last->head & F_PREV_USED);

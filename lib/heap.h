@@ -89,7 +89,8 @@ int    heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t 
 /* Move the end of the region added at start up to start + size (no further than its reserve):
  * the new bytes join the heap as free memory, merged with a free last block. 0, or a negative
  * enum mem_error: not a region's start, shrinking, or past the reserve (REGION_RANGE); fewer
- * new bytes than a block when the last block is in use (REGION_SMALL). */
+ * new bytes than a block when the last block is in use (REGION_SMALL); a damaged last block
+ * (CORRUPT). */
 int    heap_region_extend(struct heap *h, void *start, size_t size);
 /* The smallest region whose one free block can hold block_bytes (a block size: request plus
  * header, rounded to 16, plus any alignment slack) when added with the given reserve (0: no

@@ -204,6 +204,18 @@ void case_region_extend(void)
     refused(w + 32 * K, 8 * K, -MEM_ERR_REGION_OVERLAP, "inside another region's reserve");
     CHECK(heap_add_region_reserve(&heap, w + 128 * K, 8 * K, 4 * K, 0) == -MEM_ERR_REGION_RANGE);
 
+    /* a damaged foot before the end marker is refused, and nothing is written */
+    uintptr_t end = (((uintptr_t)w + 16 * K) & ~(uintptr_t)15) - sizeof(size_t);
+    size_t *foot = (size_t *)(end - sizeof(size_t)), saved = *foot;
+    static const size_t bad_feet[] = { 0, 8, 24, 64, 4096 + 8, 1 << 30 };  /* 64: no block starts there */
+    for (size_t i = 0; i < sizeof bad_feet / sizeof bad_feet[0]; i++) {
+        *foot = bad_feet[i];
+        CHECK(heap_region_extend(&heap, w, 24 * K) == -MEM_ERR_CORRUPT);
+        CHECK(*foot == bad_feet[i]);
+    }
+    *foot = saved;
+    VALID(&heap);
+
     /* the whole region is free: the new bytes lengthen its one free block */
     heap_stats(&heap, &a);
     CHECK(heap_region_extend(&heap, w, 24 * K) == 0);
