@@ -854,10 +854,11 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
  * and the region's end, and the reserve has the room. 0 otherwise. Writes nothing. */
 size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start)
 {
-    struct region *r;
+    struct region *r = region_of(h, p);  /* most regions cannot grow: no further checks */
     block *b;
     size_t need = block_size_for(n);
-    if (!need || block_lookup(h, p, &r, &b) != MEM_OK || need <= bsize(b))
+    if (!r || r->given == r->reserve || !need || need > r->reserve ||
+        block_lookup(h, p, &r, &b) != MEM_OK || need <= bsize(b))
         return 0;
     block *next = bnext(b);
     char *end = (char *)b + need;        /* where the end marker must move to */

@@ -208,6 +208,7 @@ static void test_realloc_growth(void **state)
         if (s.total_bytes > most_total)
             most_total = s.total_bytes;
     }
+    assert_null(mem_realloc(p, SIZE_MAX / 4));                 /* too big: p stays as it was */
     for (size_t off = 0; off < n; off += grow)
         assert_true(filled(p + off, grow, (uint32_t)off));
     printf("# realloc growth to %zu bytes in %zu-byte steps: %zu moves, at most %zu regions, "
