@@ -812,11 +812,12 @@ static void block_grow(struct heap *h, struct region *r, block *b, size_t need, 
     mark_dirty(r, b);
 }
 
-/* The alignment a moved F_ALIGNED block keeps: that of its address. */
-static size_t address_alignment(const void *p)
+/* The alignment block b keeps when realloc moves it: MEM_ALIGN, or for an F_ALIGNED block
+ * that of its payload's address. */
+static size_t move_alignment(const block *b)
 {
-    uintptr_t v = (uintptr_t)p;
-    return (size_t)(v & -v);
+    uintptr_t v = (uintptr_t)bpayload(b);
+    return (b->head & F_ALIGNED) ? (size_t)(v & -v) : MEM_ALIGN;
 }
 
 /* realloc of checked block b: shrink or grow in place when it can, else allocate, copy, free. */
@@ -830,8 +831,7 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
         return NULL;
     }
     if (need > bsize(b) && !block_can_grow(b, need)) {
-        size_t align = (b->head & F_ALIGNED) ? address_alignment(p) : MEM_ALIGN;
-        q = block_alloc(h, align, n, fault, &fresh);
+        q = block_alloc(h, move_alignment(b), n, fault, &fresh);
         if (!q)
             return NULL;
         ANNOTATE_ALLOC(q, n);
@@ -847,6 +847,16 @@ static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n,
     ANNOTATE_ALLOC(p, n);
     ANNOTATE_DEFINED(p, keep);
     return p;
+}
+
+/* The free block a realloc of used block p to n bytes needs when it moves (fit_size, with the
+ * alignment the block keeps), so that the default heap can grow by enough; 0 for a bad pointer
+ * or size. Writes nothing. */
+size_t heap_move_size(struct heap *h, const void *p, size_t n)
+{
+    struct region *r;
+    block *b;
+    return block_lookup(h, p, &r, &b) == MEM_OK ? fit_size(move_alignment(b), n) : 0;
 }
 
 /* The size the region holding used block p must be extended to (heap_region_extend) so that

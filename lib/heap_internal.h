@@ -181,6 +181,7 @@ void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
 size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start); /* see heap.c */
+size_t heap_move_size(struct heap *h, const void *p, size_t n);                 /* see heap.c */
 
 /* Text output for dump and check reports, without libc. */
 struct out { heap_write_fn write; void *ctx; };

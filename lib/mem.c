@@ -116,7 +116,8 @@ void *mem_realloc(void *ptr, size_t size)
     if (ptr && size)
         extend_for(ptr, size);
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    if (!p && size && !f.err && grown(fit_size(MEM_ALIGN, size)))
+    if (!p && size && !f.err &&
+        grown(ptr ? heap_move_size(&default_heap, ptr, size) : fit_size(MEM_ALIGN, size)))
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
     if (ptr && p != ptr && (p || !size) && !f.err)
         release_empty(ptr, &start, &bytes);

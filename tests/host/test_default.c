@@ -222,6 +222,28 @@ static void test_realloc_growth(void **state)
     assert_true(stats_state_equal(&before, &s));
 }
 
+/* realloc moves an aligned block with the alignment of its address (heap.c); when no region
+ * holds the new size, the heap must grow by enough for that alignment too. */
+static void test_realloc_aligned_grows(void **state)
+{
+    (void)state;
+    mem_free(mem_alloc(1));
+    struct mem_stats before = stats(), after;
+    const size_t align = (size_t)1 << 20;
+    unsigned char *p = mem_aligned_alloc(align, 1000);
+    assert_non_null(p);
+    fill(p, 1000, 5);
+    uintptr_t lowbit = (uintptr_t)p & -(uintptr_t)p;
+    unsigned char *q = mem_realloc(p, 3 * STEP);             /* larger than any region */
+    assert_non_null(q);
+    assert_true(ALIGNED(q, lowbit));
+    assert_true(filled(q, 1000, 5));
+    assert_int_equal(mem_check(), 0);
+    mem_free(q);
+    after = stats();
+    assert_true(stats_state_equal(&before, &after));
+}
+
 /* ---- mem_dump on stdout --------------------------------------------------------------------- */
 
 /* Run mem_dump with fd 1 redirected to a temporary file; returns the text (malloc'd). */
@@ -485,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_own_region),
         cmocka_unit_test(test_realloc_growth),
+        cmocka_unit_test(test_realloc_aligned_grows),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_aligned_default),
         cmocka_unit_test(test_aligned_instance_1mib),
