@@ -41,12 +41,10 @@ void seam_fatal(const char *line, size_t len)
 }
 
 /* No paging and no reserve: the memory map's regions were the whole heap from the start. */
-int seam_grow(size_t need, void **start, size_t *size, size_t *reserve)
+int seam_grow(size_t need, struct seam_region *out)
 {
     (void)need;
-    (void)start;
-    (void)size;
-    (void)reserve;
+    (void)out;
     return -1;
 }
 

@@ -23,18 +23,19 @@ void mem_unlock(unsigned long state) { seam_unlock(state); }
  * is then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
 static int grown(size_t block_bytes)
 {
-    void *start;
-    size_t size, reserve, want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
-    if (!want || seam_grow(want, &start, &size, &reserve) != 0)
+    struct seam_region g;
+    size_t want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
+    if (!want || seam_grow(want, &g) != 0)
         return 0;
-    if (reserve > size) {
-        size_t fit = heap_region_size(block_bytes, reserve);
-        if (fit > size && seam_extend(start, fit) != 0)
-            fit = 0;
-        size = fit;
+    size_t size = g.size;
+    if (g.reserve > size) {
+        size = heap_region_size(block_bytes, g.reserve);
+        if (size > g.size && seam_extend(g.start, size) != 0)
+            size = 0;
     }
-    if (!size || heap_add_region_reserve(&default_heap, start, size, reserve, HEAP_REGION_ZEROED)) {
-        seam_unmap(start, reserve);
+    if (!size || heap_add_region_reserve(&default_heap, g.start, size, g.reserve,
+                                         g.zeroed ? HEAP_REGION_ZEROED : 0) != 0) {
+        seam_unmap(g.start, g.reserve);
         return 0;
     }
     default_heap.failed_count--;

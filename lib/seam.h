@@ -18,18 +18,25 @@ void seam_write(const char *text, size_t len);
  * (kernel: panic on serial and exit QEMU with failure; host: stderr, then abort). */
 void seam_fatal(const char *line, size_t len);
 
+/* A region the platform hands the default heap. */
+struct seam_region {
+    void  *start;
+    size_t size;     /* bytes usable now */
+    size_t reserve;  /* bytes it may grow to later through seam_extend (>= size) */
+    int    zeroed;   /* 1 if it holds zeros, as fresh pages do (calloc then skips clearing) */
+};
+
 /* More memory for the default heap when a request found no room: a region of at least `need`
- * bytes. On success, store its start, the bytes usable now (size >= need) and the bytes it may
- * grow to later through seam_extend (reserve >= size), and return 0. The memory must hold
- * zeros, as fresh pages do (calloc skips clearing it). The kernel has no more memory: -1. */
-int  seam_grow(size_t need, void **start, size_t *size, size_t *reserve);
+ * bytes. On success, fill *out and return 0. The kernel has no more memory: -1. */
+int  seam_grow(size_t need, struct seam_region *out);
 
 /* Make [start, start + size) usable, within the reserve seam_grow gave for the region at start:
  * 0, or -1 if it cannot. */
 int  seam_extend(void *start, size_t size);
 
 /* A region of the default heap became entirely free (size: its reserve). Return 0 if the
- * platform wants it back (the heap then drops it and calls seam_unmap), -1 to keep it. */
+ * platform wants it back (the heap then drops it and calls seam_unmap, without holding the
+ * lock), -1 to keep it. */
 int  seam_release_wanted(void *start, size_t size);
 void seam_unmap(void *start, size_t size);
 
