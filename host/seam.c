@@ -14,7 +14,6 @@
 #define PAGE       ((size_t)4096)
 
 static pthread_mutex_t heap_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t cache_mutex = PTHREAD_MUTEX_INITIALIZER; /* below */
 
 unsigned long seam_lock(void)
 {
@@ -28,22 +27,10 @@ void seam_unlock(unsigned long state)
     pthread_mutex_unlock(&heap_mutex);
 }
 
-/* fork() in another thread must not leave the child with a lock held forever. */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&heap_mutex);
-    pthread_mutex_lock(&cache_mutex);
-}
-static void fork_parent(void)
-{
-    pthread_mutex_unlock(&cache_mutex);
-    pthread_mutex_unlock(&heap_mutex);
-}
-static void fork_child(void)
-{
-    pthread_mutex_init(&cache_mutex, NULL);
-    pthread_mutex_init(&heap_mutex, NULL);
-}
+/* fork() in another thread must not leave the child with the lock held forever. */
+static void fork_prepare(void) { pthread_mutex_lock(&heap_mutex); }
+static void fork_parent(void)  { pthread_mutex_unlock(&heap_mutex); }
+static void fork_child(void)   { pthread_mutex_init(&heap_mutex, NULL); }
 
 __attribute__((constructor)) static void seam_setup(void)
 {
@@ -71,53 +58,6 @@ void seam_fatal(const char *line, size_t len)
 
 static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
 
-/* ---- Large regions given back, kept for the next large request ----------------------------
- * A program that allocates and frees large buffers in turn would otherwise get fresh pages, and
- * take a page fault on each, every time (glibc avoids this by raising its mmap threshold up to
- * 32 MiB). So when the heap gives back a large region whose reservation is at most CACHE_ONE
- * (a block of up to ~32 MiB), its mapping is kept, pages and all, and handed out again for a
- * request it suits. At most CACHE_SLOTS mappings and CACHE_BYTES of reservations are kept, the
- * oldest dropped first: that bounds what a program keeps mapped after freeing its buffers.
- * (MADV_FREE on the kept pages was tried: its write faults cost more than it saved.) */
-
-#define CACHE_SLOTS 8
-#define CACHE_ONE   ((size_t)64 << 20)
-#define CACHE_BYTES ((size_t)128 << 20)
-
-static struct { void *start; size_t reserve; } cache[CACHE_SLOTS];
-static size_t cached, cached_bytes;
-
-static void cache_drop_oldest(void)
-{
-    munmap(cache[0].start, cache[0].reserve);
-    cached_bytes -= cache[0].reserve;
-    cached--;
-    for (size_t i = 0; i < cached; i++)
-        cache[i] = cache[i + 1];
-}
-
-/* The smallest kept mapping of at least `room` bytes (and not more than four times that). */
-static void *cache_take(size_t room, size_t *reserve)
-{
-    void *start = NULL;
-    pthread_mutex_lock(&cache_mutex);
-    size_t best = cached;
-    for (size_t i = 0; i < cached; i++)
-        if (cache[i].reserve >= room && cache[i].reserve / 4 <= room &&
-            (best == cached || cache[i].reserve < cache[best].reserve))
-            best = i;
-    if (best < cached) {
-        start = cache[best].start;
-        *reserve = cache[best].reserve;
-        cached_bytes -= *reserve;
-        cached--;
-        for (size_t i = best; i < cached; i++)
-            cache[i] = cache[i + 1];
-    }
-    pthread_mutex_unlock(&cache_mutex);
-    return start;
-}
-
 /* A step for ordinary growth. A larger request gets a region of its own, exactly the size
  * asked for (spare room would draw small blocks in, and one of them would keep the whole region
  * mapped), inside a reservation of twice that: address space with no access, which seam_extend
@@ -134,19 +74,15 @@ int seam_grow(size_t need, struct seam_region *out)
     }
     if (need > ((size_t)-1 >> 2))
         return -1;
-    size_t room = page_up(2 * need), reserve = room;
-    void *p = cache_take(room, &reserve);
-    int zeroed = p == NULL;
-    if (!p) {
-        p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-            return -1;
-    }
+    size_t room = page_up(2 * need);
+    void *p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
     if (seam_extend(p, need) != 0) {
-        munmap(p, reserve);
+        munmap(p, room);
         return -1;
     }
-    *out = (struct seam_region){ p, need, reserve, zeroed };
+    *out = (struct seam_region){ p, need, room, 1 };
     return 0;
 }
 
@@ -163,18 +99,4 @@ int seam_release_wanted(void *start, size_t size)
     return size > KHEAP_STEP ? 0 : -1;
 }
 
-void seam_unmap(void *start, size_t size)
-{
-    if (size <= KHEAP_STEP || size > CACHE_ONE) {
-        munmap(start, size);
-        return;
-    }
-    pthread_mutex_lock(&cache_mutex);
-    while (cached == CACHE_SLOTS || cached_bytes + size > CACHE_BYTES)
-        cache_drop_oldest();
-    cache[cached].start = start;
-    cache[cached].reserve = size;
-    cached++;
-    cached_bytes += size;
-    pthread_mutex_unlock(&cache_mutex);
-}
+void seam_unmap(void *start, size_t size) { munmap(start, size); } /* to the end of the last page */

@@ -244,8 +244,9 @@ static void test_realloc_aligned_grows(void **state)
     assert_true(stats_state_equal(&before, &after));
 }
 
-/* A large region given back may be kept mapped for the next large request (host/seam.c), its
- * old bytes still in it: calloc must clear them, and the region must still grow by realloc. */
+/* Large blocks come and go in regions of their own: each round's calloc is zero whatever the
+ * previous one left, realloc still grows the region, and every region goes back. (A platform
+ * may hand back memory that is not zero, struct seam_region.zeroed; calloc must then clear.) */
 static void test_big_reuse(void **state)
 {
     (void)state;
