@@ -49,6 +49,7 @@ NONCORE = {
     "heap_region_extend": "region extension (host growth)",
     "region_extend": "region extension (host growth)",
     "heap_growth_size": "region extension (host growth)",
+    "heap_move_size": "growing the heap for a moving realloc (host growth)",
     "rb_check": "checker",
     "check_subtree": "checker",
     "free_index_check": "checker",
