@@ -154,7 +154,14 @@ static struct region *region_floor(const struct heap *h, const void *p)
 
 static int region_holds(const struct region *r, const void *p)
 {
-    return r && (const char *)p >= r->base && (size_t)((const char *)p - r->base) < r->given;
+    return r && (uintptr_t)p - (uintptr_t)r->base < r->given;  /* below base wraps: large */
+}
+
+/* Most lookups hit the region found last: that test inline, the tree search out of line. */
+static inline struct region *region_at(struct heap *h, const void *p)
+{
+    struct region *r = h->region_hint;
+    return region_holds(r, p) ? r : region_of(h, p);
 }
 
 struct region *region_of(struct heap *h, const void *p)
@@ -571,7 +578,7 @@ static int in_free_memory(struct heap *h, const block *b)
 }
 
 /* Is b a plausible block start in r whose size leads to another block start? */
-static int head_sane(const struct region *r, const block *b)
+static inline int head_sane(const struct region *r, const block *b)
 {
     size_t size = bsize(b);
     size_t min = (b->head & F_PAD) ? GRANULE : MIN_BLOCK;
@@ -615,7 +622,7 @@ static int block_sane(const struct region *r, const block *b)
 /* Find the used block whose payload is p, or say why p is not one. Writes nothing. */
 static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, block **bp)
 {
-    struct region *r = region_of(h, p);
+    struct region *r = region_at(h, p);
     if (!r)
         return MEM_ERR_NOT_IN_HEAP;
     if ((uintptr_t)p % MEM_ALIGN)
@@ -641,7 +648,7 @@ static enum mem_error block_lookup(struct heap *h, const void *p, struct region 
 /* A free block chosen for handing out must be intact: its foot and its bitmap bit. */
 static int free_block_sane(struct heap *h, struct region **rp, block *f)
 {
-    struct region *r = region_of(h, f);
+    struct region *r = region_at(h, f);
     *rp = r;
     return r && is_start(r, f) && !bused(f) && *bfooter(f) == bsize(f);
 }
