@@ -69,7 +69,7 @@ int seam_grow(size_t need, struct seam_region *out)
         void *p = mmap(NULL, KHEAP_STEP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return -1;
-        *out = (struct seam_region){ p, KHEAP_STEP, KHEAP_STEP, 1 };
+        *out = (struct seam_region){ p, KHEAP_STEP, KHEAP_STEP };
         return 0;
     }
     if (need > ((size_t)-1 >> 2))
@@ -82,7 +82,7 @@ int seam_grow(size_t need, struct seam_region *out)
         munmap(p, room);
         return -1;
     }
-    *out = (struct seam_region){ p, need, room, 1 };
+    *out = (struct seam_region){ p, need, room };
     return 0;
 }
 

@@ -198,6 +198,8 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
 static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags);
 static void set_head(block *b, size_t head);
 static void set_free(block *b, size_t size, size_t prev_used);
+static void block_release(struct heap *h, struct region *r, block *b);
+static int prev_sane(const struct region *r, const block *b);
 
 int heap_init(struct heap *h, void *start, size_t size)
 {
@@ -229,9 +231,9 @@ void heap_region_zeroed(struct heap *h, void *start)
         r->clean = r->first;
 }
 
-/* Where a region over [lo, hi) that may grow up to top puts its descriptor, bitmap (covering
- * up to top), first block and end marker; the bytes its one free block gets, or 0 if that is
- * less than a block. */
+/* Where a region over [lo, hi) that may grow up to top (at least hi) puts its descriptor,
+ * bitmap (covering up to top), first block and end marker; the bytes its one free block gets,
+ * or 0 if that is less than a block. */
 struct layout {
     uintptr_t desc, map, first, end;
     size_t map_bytes;
@@ -244,6 +246,8 @@ static size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct la
     l->desc = align_up(lo + WORD, GRANULE) - WORD;
     l->map = l->desc + sizeof(struct region);
     l->end = align_down(hi, GRANULE) - WORD;
+    if (top < hi)
+        top = hi;
     l->map_bytes = ((align_down(top, GRANULE) - WORD - l->map) / GRANULE + 1 + 7) / 8;
     l->first = align_up(l->map + l->map_bytes + WORD, GRANULE) - WORD;
     if (l->first >= l->end || l->end - l->first < MIN_BLOCK)
@@ -258,10 +262,9 @@ size_t heap_region_size(size_t block_bytes, size_t reserve)
     size_t given = block_bytes + most / 127 + sizeof(struct region) + 8 * GRANULE;
     if (block_bytes > MAX_BLOCK || most > (size_t)-1 / 2)
         return 0;
-    while (region_layout(0, given, given > reserve ? given : reserve, &l) < block_bytes)
+    while (region_layout(0, given, reserve, &l) < block_bytes)
         given += GRANULE;
-    while (region_layout(0, given - GRANULE, given - GRANULE > reserve ? given - GRANULE : reserve,
-                         &l) >= block_bytes)
+    while (region_layout(0, given - GRANULE, reserve, &l) >= block_bytes)
         given -= GRANULE;
     given += GRANULE;                    /* a start that is not 16-aligned may cost up to 15 bytes */
     return reserve && given > reserve ? 0 : given;
@@ -318,51 +321,35 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
     return 0;
 }
 
-/* Move the end of the region at start up to start + size, within its reserve: the new bytes
- * become free, merged with a free last block. The old end marker (and a merged block's old
- * foot) end up inside free memory, and the new bytes are the caller's, so nothing in the
- * region counts as known zero any more (r->clean). */
+/* Move the end of the region at start up to start + size, within its reserve. The new bytes
+ * enter as a used block that block_release frees at once: it merges them with a free last block,
+ * indexes them and fills them in debug mode, as for any free. The old end marker (and a merged
+ * block's old foot) then lie inside free memory, and the new bytes are the caller's, so nothing
+ * in the region counts as known zero any more (r->clean). */
 static int region_extend(struct heap *h, void *start, size_t size)
 {
     struct region *r = region_of(h, start);
     if (!r || r->base != start || size < r->given || size > r->reserve)
         return -MEM_ERR_REGION_RANGE;
     char *end = (char *)align_down((uintptr_t)start + size, GRANULE) - WORD;
-    block *old = block_at(r->end), *last = NULL;
+    block *old = block_at(r->end);
     size_t more = (size_t)(end - r->end);
-    if (!bprev_used(old)) {              /* a free last block, found through its foot */
-        size_t foot = ((const size_t *)old)[-1];
-        last = block_at((char *)old - foot);
-        if (foot < MIN_BLOCK || foot % GRANULE || foot > (size_t)(r->end - r->first) ||
-            !is_start(r, last) ||
-            bused(last) || bsize(last) != foot)
-            return -MEM_ERR_CORRUPT;
-    }
-    if (!last && more && more < MIN_BLOCK)
+    if (!bprev_used(old) && !prev_sane(r, old))
+        return -MEM_ERR_CORRUPT;
+    if (bprev_used(old) && more && more < MIN_BLOCK)
         return -MEM_ERR_REGION_SMALL;    /* the new bytes could not stand as a block */
     if (more) {
-        ANNOTATE_NOACCESS(last ? (char *)old - WORD : (char *)old, more + (last ? 2 : 1) * WORD);
-        if (last) {
-            clear_start(r, old);
-            set_free(last, bsize(last) + more, last->head & F_PREV_USED);
-            free_resized(h, last);
-        } else {
-            set_free(old, more, F_PREV_USED);
-            free_insert(h, old);
-            h->free_blocks++;
-        }
-        block *f = last ? last : old;
-        set_head(block_at(end), F_USED);
+        ANNOTATE_NOACCESS(old, more + WORD);
+        set_head(old, more | F_USED | (old->head & F_PREV_USED));
+        set_head(block_at(end), F_USED | F_PREV_USED);
         mark_start(r, end);
-        if (poisoning(h))
-            poison(last ? (char *)old - WORD : fill_start(f), fill_end(f));
-        r->clean = end;
-        r->end = end;
+        r->clean = r->end = end;
         r->span = (size_t)(end + WORD - (char *)r);
         rb_update_max(&r->node);         /* the span is the region tree's key size */
         h->total_bytes += more;
-        h->free_bytes += more;
         h->min_free_bytes += more;
+        h->used_bytes += more;           /* for block_release to move to free_bytes */
+        block_release(h, r, old);
     }
     h->overhead_bytes += size - r->given - more;
     r->given = size;
@@ -594,6 +581,15 @@ static int pad_sane(const struct region *r, const block *b)
     return is_start(r, next) && bused(next) && (next->head & F_ALIGNED);
 }
 
+/* b's PREV_USED flag is clear: does its foot lead back to an intact free block? */
+static int prev_sane(const struct region *r, const block *b)
+{
+    size_t foot = ((const size_t *)b)[-1];
+    const block *prev = block_at((const char *)b - foot);
+    return foot >= MIN_BLOCK && foot % GRANULE == 0 && foot <= (size_t)((const char *)b - r->first) &&
+           is_start(r, prev) && !bused(prev) && bsize(prev) == foot;
+}
+
 /* The O(1) consistency checks around used block b: its head, the block before it (through
  * its foot, when free) and the block after it (its head, and its foot when free). */
 static int block_sane(const struct region *r, const block *b)
@@ -609,14 +605,7 @@ static int block_sane(const struct region *r, const block *b)
         if (!bused(next) && (*bfooter(next) != bsize(next) || bprev_used(bnext(next))))
             return 0;
     }
-    if (!bprev_used(b)) {
-        size_t foot = ((const size_t *)b)[-1];
-        const block *prev = block_at((const char *)b - foot);
-        if (foot < MIN_BLOCK || foot % GRANULE || foot > (size_t)((const char *)b - r->first) ||
-            !is_start(r, prev) || bused(prev) || bsize(prev) != foot)
-            return 0;
-    }
-    return 1;
+    return bprev_used(b) || prev_sane(r, b);
 }
 
 /* Find the used block whose payload is p, or say why p is not one. Writes nothing. */
@@ -871,11 +860,10 @@ size_t heap_move_size(struct heap *h, const void *p, size_t n)
  * and the region's end, and the reserve has the room. 0 otherwise. Writes nothing. */
 size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start)
 {
-    struct region *r = region_of(h, p);  /* most regions cannot grow: no further checks */
+    struct region *r;
     block *b;
     size_t need = block_size_for(n);
-    if (!r || r->given == r->reserve || !need || need > r->reserve ||
-        block_lookup(h, p, &r, &b) != MEM_OK || need <= bsize(b))
+    if (!need || block_lookup(h, p, &r, &b) != MEM_OK || need > r->reserve || need <= bsize(b))
         return 0;
     block *next = bnext(b);
     char *end = (char *)b + need;        /* where the end marker must move to */

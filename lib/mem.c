@@ -6,7 +6,8 @@
  *
  * Growing: a request that finds no room gets a new region from the platform (seam_grow), and a
  * region left empty by a free or a moving realloc goes back (seam_release_wanted). A region the
- * platform gave a reserve grows in place when realloc grows the block at its end. */
+ * platform gave a reserve grows in place when realloc grows the block at its end and finds no
+ * room. */
 #include "heap_internal.h"
 #include "mem.h"
 #include "seam.h"
@@ -33,8 +34,8 @@ static int grown(size_t block_bytes)
         if (size > g.size && seam_extend(g.start, size) != 0)
             size = 0;
     }
-    if (!size || heap_add_region_reserve(&default_heap, g.start, size, g.reserve,
-                                         g.zeroed ? HEAP_REGION_ZEROED : 0) != 0) {
+    if (!size ||
+        heap_add_region_reserve(&default_heap, g.start, size, g.reserve, HEAP_REGION_ZEROED) != 0) {
         seam_unmap(g.start, g.reserve);
         return 0;
     }
@@ -51,15 +52,17 @@ static void release_empty(const void *p, void **start, size_t *size)
         *start = NULL;
 }
 
-/* Before a realloc: if ptr's block ends its region and the region may grow, grow the region
- * just enough for the block to grow in place (a buffer grown in small steps then moves only
- * when the reserve runs out, not at every step). */
-static void extend_for(void *ptr, size_t n)
+/* A realloc found no room: if ptr's block ends a region that may grow, grow the region just
+ * enough for the block to grow in place (a buffer grown in small steps then moves only when
+ * the reserve runs out, not at every step). Counted as grown() counts. 1 if it did. */
+static int extended(void *ptr, size_t n)
 {
     void *start;
     size_t size = heap_growth_size(&default_heap, ptr, n, &start);
-    if (size && seam_extend(start, size) == 0)
-        heap_region_extend(&default_heap, start, size);
+    if (!size || seam_extend(start, size) != 0 || heap_region_extend(&default_heap, start, size))
+        return 0;
+    default_heap.failed_count--;
+    return 1;
 }
 
 void *mem_aligned_alloc(size_t alignment, size_t size)
@@ -107,20 +110,20 @@ void mem_free(void *ptr)
     fault_raise(&f);
 }
 
-/* After a move (or realloc(p, 0)) the old block is free, so its region may be empty. */
+/* No room: the block's region grows, or the heap gets a region for the moved block (with the
+ * alignment it keeps). After a move (or realloc(p, 0)) the old block is free, so its region
+ * may be empty. */
 void *mem_realloc(void *ptr, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
     void *start = NULL;
     size_t bytes;
     unsigned long s = seam_lock();
-    if (ptr && size)
-        extend_for(ptr, size);
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    if (!p && size && !f.err &&
-        grown(ptr ? heap_move_size(&default_heap, ptr, size) : fit_size(MEM_ALIGN, size)))
+    if (!p && size && !f.err && (extended(ptr, size) ||
+        grown(ptr ? heap_move_size(&default_heap, ptr, size) : fit_size(MEM_ALIGN, size))))
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
-    if (ptr && p != ptr && (p || !size) && !f.err)
+    if (ptr && p != ptr && !f.err)       /* a failed realloc keeps its block: nothing goes */
         release_empty(ptr, &start, &bytes);
     seam_unlock(s);
     if (start)

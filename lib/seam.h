@@ -18,12 +18,12 @@ void seam_write(const char *text, size_t len);
  * (kernel: panic on serial and exit QEMU with failure; host: stderr, then abort). */
 void seam_fatal(const char *line, size_t len);
 
-/* A region the platform hands the default heap. */
+/* A region the platform hands the default heap. Its memory must hold zeros, as fresh pages do
+ * (calloc skips clearing it). */
 struct seam_region {
     void  *start;
     size_t size;     /* bytes usable now */
     size_t reserve;  /* bytes it may grow to later through seam_extend (>= size) */
-    int    zeroed;   /* 1 if it holds zeros, as fresh pages do (calloc then skips clearing) */
 };
 
 /* More memory for the default heap when a request found no room: a region of at least `need`

@@ -53,17 +53,25 @@ void case_region_second(void)
     VALID(&heap);
 }
 
-/* A refused region changes nothing: the heap's stats and walk, and the memory offered. */
-static void refused(const void *start, size_t size, int want, const char *what)
+/* A refused heap_add_region (or, with extend, heap_region_extend) changes nothing: the heap's
+ * stats and walk, and the memory offered. */
+static void refused_call(int extend, const void *start, size_t size, int want, const char *what)
 {
     struct snapshot snap;
     snapshot_take(&heap, &snap, case_arena_small, ARENA_SMALL);
-    int got = heap_add_region(&heap, (void *)start, size);
+    int got = extend ? heap_region_extend(&heap, (void *)start, size)
+                     : heap_add_region(&heap, (void *)start, size);
     if (got != want)
-        case_printf("%s: heap_add_region returned %d, expected %d", what, got, want);
+        case_printf("%s: %s returned %d, expected %d", what,
+                    extend ? "heap_region_extend" : "heap_add_region", got, want);
     CHECK(got == want);
     CHECK(snapshot_same(&heap, &snap, 0, 0) == 0);
     VALID(&heap);
+}
+
+static void refused(const void *start, size_t size, int want, const char *what)
+{
+    refused_call(0, start, size, want, what);
 }
 
 void case_region_too_small(void)
@@ -174,18 +182,9 @@ void case_region_range(void)
     VALID(&heap);
 }
 
-/* heap_region_extend on a region [w, w + size) that may grow to w + reserve: the change leaves
- * the heap exactly as before when refused, else adds exactly the new bytes, free. */
-static void extend_refused(unsigned char *w, size_t size, int want, const char *what)
+static void extend_refused(const void *start, size_t size, int want, const char *what)
 {
-    struct snapshot snap;
-    snapshot_take(&heap, &snap, case_arena_small, ARENA_SMALL);
-    int got = heap_region_extend(&heap, w, size);
-    if (got != want)
-        case_printf("%s: heap_region_extend returned %d, expected %d", what, got, want);
-    CHECK(got == want);
-    CHECK(snapshot_same(&heap, &snap, 0, 0) == 0);
-    VALID(&heap);
+    refused_call(1, start, size, want, what);
 }
 
 /* A region added with a reserve grows in place: the new bytes join as free memory (merged with
@@ -278,20 +277,18 @@ void case_region_extend(void)
     CHECK(heap_alloc(&heap, blk - sizeof(size_t)) == NULL);
 
     /* a zeroed region, extended over its free last block: calloc still hands out zeros where
-     * the old end marker and foot were */
+     * the old end marker and foot were, though no byte there was handed out before */
     memset(w, 0, reserve);
     REQUIRE(heap_init(&heap, NULL, 0) == 0);
     REQUIRE(heap_add_region_reserve(&heap, w, 16 * K, reserve, HEAP_REGION_ZEROED) == 0);
     VALID(&heap);
-    heap_stats(&heap, &a);
     unsigned char *y = heap_calloc(&heap, 1, 1000);     /* fresh: zero without clearing */
     CHECK(y && all_bytes(y, 1000, 0));
-    CHECK(heap_free(&heap, y) == 0);
-    CHECK(heap_region_extend(&heap, w, 20 * K) == 0);
+    CHECK(heap_region_extend(&heap, w, 20 * K) == 0);   /* merges with the free block above y */
     heap_stats(&heap, &a);
     unsigned char *z = heap_calloc(&heap, 1, a.largest_free);
     REQUIRE(z);
-    CHECK(all_bytes(z, a.largest_free, 0));
-    CHECK(heap_free(&heap, z) == 0);
+    CHECK(z > y && all_bytes(z, a.largest_free, 0));
+    CHECK(heap_free(&heap, z) == 0 && heap_free(&heap, y) == 0);
     VALID(&heap);
 }

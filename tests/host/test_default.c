@@ -245,8 +245,7 @@ static void test_realloc_aligned_grows(void **state)
 }
 
 /* Large blocks come and go in regions of their own: each round's calloc is zero whatever the
- * previous one left, realloc still grows the region, and every region goes back. (A platform
- * may hand back memory that is not zero, struct seam_region.zeroed; calloc must then clear.) */
+ * previous round left, realloc still grows the region, and every region goes back. */
 static void test_big_reuse(void **state)
 {
     (void)state;
