@@ -34,7 +34,7 @@ KCFLAGS    := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -g -m32 -ffreestanding -fno-pie
 
 # ---- The allocator (lib/) -------------------------------------------------------------------
 # The core, with the fast free index (index_tree.c) or the reference sorted list (index_list.c).
-LIB_CORE  := lib/heap.c lib/heap_error.c lib/heap_check.c lib/mem.c lib/rbtree.c
+LIB_CORE  := lib/heap.c lib/format.c lib/heap_error.c lib/heap_check.c lib/mem.c lib/rbtree.c
 LIB_TREE  := $(LIB_CORE) lib/index_tree.c
 LIB_LIST  := $(LIB_CORE) lib/index_list.c
 

@@ -1,90 +1,86 @@
-/* heap.c - the kheap allocator core: address-ordered first fit over one or more regions.
+/* heap.c - the kheap allocator core: address-ordered first fit over one or more regions, with
+ * every byte of metadata out of band.
  *
  * ==== Memory format ==========================================================================
  *
- * W is the machine word (4 on i386, 8 on x86_64); sizes are multiples of MEM_ALIGN (16).
+ * The heap hands out 16-byte granules. A block is a run of granules; it has no header and no
+ * footer: what the allocator knows of it lies in tables at the start of its region, which no
+ * pointer handed out can reach by running past its block's end.
  *
- * A region, as heap_add_region lays it out over the memory it is given:
+ *   [ descriptor | start map | mark map | skip bits | summary | pad ][ blocks ......... ]
+ *   ^ base                                                          ^ first            ^ end
  *
- *   [ descriptor | start bitmap | pad ][ block ][ block ] ... [ block ][ end marker (W) ]
- *                                      ^ first                         ^ end
+ *   - the descriptor (struct region, format.h) says where everything is; regions sit in a
+ *     red-black tree keyed by address (rbtree.c): a pointer's region is found in O(log regions);
+ *   - the start map has one bit per granule, set where a block starts, and one more bit for the
+ *     end (the sentinel), so a block's size is the distance to the next set bit;
+ *   - the mark map has one bit per granule. At a block's start it says the block is free. At the
+ *     second granule of a used block (never a start) it says the block came from aligned_alloc
+ *     above MEM_ALIGN, so realloc keeps its alignment; such blocks are two granules at least.
+ *     Every other mark bit is clear;
+ *   - the skip bits (format.c) let a search for the next or previous block start jump over long
+ *     blocks in O(log granules);
+ *   - the summary (index_tree.c) holds, per map word (a chunk of 64 granules on x86_64, 32 on
+ *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above.
+ *   The tables cost 2 bits per granule plus about 1/900 (x86_64; 1/450 on i386): 1.67% (1.78%)
+ *   of the memory they describe. A region may be added with a reserve it can grow into later
+ *   (heap_region_extend); the tables then cover the reserve.
  *
- *   - the descriptor (struct region) records first, end and the bitmap; regions sit in a
- *     red-black tree keyed by address, so finding a pointer's region is O(log regions);
- *   - the start bitmap has one bit per 16-byte granule from `first`: a bit is set exactly where
- *     a block (or the end marker) starts. It costs 1/128 of the region and turns "is this a
- *     block I handed out?" into one bit test;
- *   - the end marker is a header of size 0 flagged used, so the last block has a next header.
- *   - a region may be added with a reserve: room beyond its end that it may grow into later
- *     (heap_region_extend moves the end marker up). Its bitmap covers the reserve.
- *
- * A block starts W bytes before a 16-aligned address, so its payload is 16-aligned:
- *
- *   allocated:  [ head ][ payload ....................................... ]
- *   free:       [ head ][ parent|colour ][ child[0] ][ child[1] ][ max ] ... [ foot ]
- *
- *   head = size | flags, size = the whole block in bytes (head included).
- *     F_USED       allocated (or a pad, below)
- *     F_PREV_USED  the block before is allocated, so there is no footer before this head
- *     F_ALIGNED    handed out by aligned_alloc above MEM_ALIGN (realloc keeps its alignment)
- *     F_PAD        a used fragment of 16 or 32 bytes, too small to be a free block, left in
- *                  front of an aligned block; it belongs to that block and is freed with it
- *   foot = size, in the last word of a free block only (boundary tag for coalescing).
- *   The free-index node (struct heap_node) sits right after the head of a free block.
- *
- * An allocated block costs one word (the head). The smallest block holds a free block's head,
- * node and foot: MIN_BLOCK = 32 bytes on i386, 48 on x86_64.
+ * A block of n bytes takes n rounded up to 16: the smallest block is 16 bytes, on every target.
+ * A payload is its block's first byte, so every pointer handed out is 16-aligned.
  *
  * ==== Invariants (heap_check verifies every one) ===============================================
  *
- *   1. Blocks tile each region from first to end: each starts where the previous ends.
- *   2. The start bitmap has a bit set at each block start and the end marker, nowhere else.
- *   3. Every block is >= MIN_BLOCK bytes, except pads (16 or 32 bytes, followed by an
- *      F_ALIGNED block); sizes are multiples of 16.
- *   4. A block's F_PREV_USED flag equals the used flag of the block before it (the region's
- *      first block counts its descriptor as used); every free block's foot equals its size.
- *   5. No two free blocks are adjacent: a freed block merges at once with free neighbours.
- *   6. The free index holds exactly the free blocks, in address order; each tree node's max is
- *      the largest size in its subtree.
- *   7. The heap's byte and block counts equal what a walk adds up.
+ *   1. Blocks tile each region: granule 0 starts a block; the sentinel bit marks the end; no
+ *      start or mark bit is set beyond it.
+ *   2. A mark bit is set exactly at the start of each free block and at the second granule of
+ *      each aligned used block.
+ *   3. No two free blocks are adjacent: a freed block merges at once with free neighbours.
+ *   4. Each skip bit is set exactly when the word below it is not zero.
+ *   5. Each summary entry holds the largest free block of the chunks below it (a leaf saturates
+ *      at 255 granules); the region tree's node for a region holds the region's largest.
+ *   6. The heap's byte and block counts equal what a walk adds up.
  *
- * ==== Policies (the reference model in tests/ implements exactly these) ==========================
+ * ==== Policies (the reference model in tests/model implements exactly these) ====================
  *
- *   Block size for a request of n bytes: n + W rounded up to 16, at least MIN_BLOCK.
- *   alloc: the lowest-addressed free block (over all regions) of at least that size; if the
- *     rest can stand as a block (>= MIN_BLOCK) it is split off as a free block above, else the
- *     whole block is handed out.
+ *   Block size for a request of n bytes: n rounded up to 16 (n > 0); from aligned_alloc above
+ *     MEM_ALIGN, at least 32.
+ *   alloc: the lowest-addressed free block (over all regions) of at least that size; the rest
+ *     is split off as a free block above (any rest can stand: 16 bytes are a block).
  *   aligned_alloc(a > 16): the lowest-addressed free block of at least size + a - 16 bytes (any
  *     such block fits, wherever it starts, so the search stays logarithmic). The payload is the
- *     first a-aligned address in it. The gap before the payload stays a free block if it can
- *     stand as one, else it becomes a pad. The rest is split off as for alloc.
- *   free: the block merges with a pad before it and with free neighbours on both sides.
- *   realloc: shrinks in place (splitting off the rest if it can stand as a block, merged with a
- *     free next neighbour); grows in place into a free next neighbour when that is enough
- *     (splitting as alloc does); otherwise allocates (with the alignment of the old address if
- *     the block is F_ALIGNED: its lowest set bit), copies, and frees. A failure leaves the old
- *     block untouched.
+ *     first a-aligned address in it. The gap before the payload stays a free block. The rest is
+ *     split off as for alloc.
+ *   free: the block merges with free neighbours on both sides.
+ *   realloc: shrinks in place (the rest is freed, merging with a free next neighbour); grows in
+ *     place into a free next neighbour when that is enough (the rest of it stays free);
+ *     otherwise allocates (with the alignment of the old address if the block is aligned: its
+ *     lowest set bit), copies, and frees. A failure leaves the old block untouched.
  *
  * ==== Misuse (checked on every free, realloc and usable_size, in every build) =====================
  *
- *   Each pointer is checked in O(log regions) + O(1): its region, its alignment, its bit in
- *   the start bitmap, its head (used, not a pad), and the heads and feet of the blocks on both
- *   sides (so an overrun into the next block's head is caught by the next free of either
- *   block). Only when a check fails does the heap spend O(log n) more to name the cause
- *   (a pointer into free memory is a double free). Nothing is written before all checks pass.
+ *   A pointer is checked against the tables alone, in O(log regions) + O(1): its region, its
+ *   alignment, its start bit and its mark. Nothing in memory that was handed out is ever read or
+ *   believed, so an overrun, a write after free or garbage over any block cannot mislead the
+ *   heap: they damage only the caller's data. When the start bit is clear, O(log granules) more
+ *   names the cause: inside a free block it is a double free, else an interior pointer.
+ *   Nothing is written before all checks pass.
  *
  * ==== Cost ============================================================================================
  *
- *   alloc, aligned_alloc, free, realloc in place: O(log free blocks + log regions) worst case,
- *   with no walk over blocks; realloc that moves adds one copy. calloc adds the clearing. The
- *   default heap's lock (mem.c) is held for exactly that, never across a copy larger than the
- *   block, and never while the error handler runs. heap_region_extend is O(log free blocks +
- *   log regions). heap_walk and heap_dump are O(blocks); heap_check is O(blocks) plus a scan of
- *   each start bitmap (reserve bytes / 128); heap_stats is O(1) (O(n) with the list index).
- *   Debug fill is O(block size).
+ *   alloc, aligned_alloc: O(log regions) to choose the region, O(log granules) to descend its
+ *   summary (16 entries a level), then one chunk: its free starts, at most 64. free, realloc in
+ *   place: O(1) map work plus, when a block does not end in its own chunk, O(log granules) for
+ *   the skip bits; then the summary: its changed entries up to the first that stays the same.
+ *   realloc that moves adds one copy; calloc adds the clearing (none in a fresh zeroed region).
+ *   heap_region_extend is the same as a free. heap_walk, heap_dump and heap_check are O(blocks +
+ *   tables); heap_stats is O(1) (O(n) with the list index). Debug fill is O(block size).
+ *   The default heap's lock (mem.c) is held for exactly that, never across a copy larger than
+ *   the block, and never while the error handler runs.
  */
 #include "annotate.h"
-#include "heap_internal.h"
+#include "core.h"
+#include "index.h"
 
 #define POISON_BYTE 0xDB
 
@@ -92,30 +88,49 @@
 
 static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
+static size_t chunk(size_t g) { return g / MAP_BITS; }
+
+/* Granules for a request of n bytes at alignment align, or 0 when n is 0 or absurd. */
+static size_t granules_for(size_t n, size_t align)
+{
+    if (n == 0 || n > MAX_REQUEST)
+        return 0;
+    size_t g = (n + GRANULE - 1) / GRANULE;
+    return align > MEM_ALIGN && g < MIN_ALIGNED ? MIN_ALIGNED : g;
+}
+
+/* Above MEM_ALIGN, the granules a block may need before its first aligned address; NONE for an
+ * alignment the heap refuses (not a power of two, or too large). */
+static size_t align_slack(size_t align)
+{
+    if (!align || (align & (align - 1)) || align > MAX_REQUEST / 2)
+        return NONE;
+    return align > MEM_ALIGN ? align / GRANULE - 1 : 0;
+}
+
+size_t fit_bytes(size_t align, size_t n)
+{
+    size_t need = granules_for(n, align), slack = align_slack(align);
+    if (!need || slack == NONE || need > MAX_REQUEST / GRANULE - slack)
+        return 0;
+    return (need + slack) * GRANULE;
+}
 
 /* ---- Debug fill (HEAP_F_POISON) ------------------------------------------------------------ */
 
 static int poisoning(const struct heap *h) { return (h->flags & HEAP_F_POISON) != 0; }
 
-static void poison(char *from, char *to)
+static void poison(struct heap *h, const struct region *r, size_t g, size_t end)
 {
-    if (from < to)
-        memset(from, POISON_BYTE, (size_t)(to - from));
+    if (poisoning(h))
+        memset(gran_addr(r, g), POISON_BYTE, (end - g) * GRANULE);
 }
 
-/* The payload of a free block, less its node and foot: what the fill covers. */
-static char *fill_start(block *f) { return (char *)bnode(f) + sizeof(struct heap_node); }
-static char *fill_end(block *f)   { return (char *)bfooter(f); }
-
-/* Bytes [lo, hi) of free block f are about to be handed out: are they still the fill? */
-static int poison_intact(block *f, char *lo, char *hi)
+/* Granules [g, end) of a free block are about to be handed out: do they still hold the fill? */
+static int poison_intact(const struct region *r, size_t g, size_t end)
 {
-    if (lo < fill_start(f))
-        lo = fill_start(f);
-    if (hi > fill_end(f))
-        hi = fill_end(f);
-    for (; lo < hi; lo++)
-        if (*(unsigned char *)lo != POISON_BYTE)
+    for (const unsigned char *p = (const unsigned char *)gran_addr(r, g); p < (const unsigned char *)gran_addr(r, end); p++)
+        if (*p != POISON_BYTE)
             return 0;
     return 1;
 }
@@ -123,24 +138,23 @@ static int poison_intact(block *f, char *lo, char *hi)
 void heap_set_poison(struct heap *h, int on)
 {
     ANNOTATE_ENTER();
-    if (on && !poisoning(h))
-        for (block *f = free_first(h); f; f = free_next(h, f))
-            poison(fill_start(f), fill_end(f));
+    if (on && !poisoning(h)) {
+        h->flags |= HEAP_F_POISON;
+        for (struct region *r = region_first(h); r; r = region_next(r))
+            for (size_t g = 0; g < r->granules; g = start_after(r, g))
+                if (is_free(r, g))
+                    poison(h, r, g, start_after(r, g));
+    }
     h->flags = on ? h->flags | HEAP_F_POISON : h->flags & ~HEAP_F_POISON;
     ANNOTATE_LEAVE();
 }
 
 /* ---- Regions ------------------------------------------------------------------------------- */
 
-static struct region *node_region(struct heap_node *n)
-{
-    return n ? (struct region *)(uintptr_t)((char *)n - offsetof(struct region, node)) : NULL;
-}
-
 /* The region with the highest descriptor address at or below p. */
 static struct region *region_floor(const struct heap *h, const void *p)
 {
-    struct heap_node *n = h->regions, *best = NULL;
+    struct rb_node *n = h->regions, *best = NULL;
     while (n) {
         if ((const char *)n <= (const char *)p) {
             best = n;
@@ -182,7 +196,7 @@ struct region *region_of(struct heap *h, const void *p)
 struct region *region_first(const struct heap *h) { return node_region(rb_first(h->regions)); }
 struct region *region_next(const struct region *r)
 {
-    return r ? node_region(rb_next((struct heap_node *)&r->node)) : NULL;
+    return r ? node_region(rb_next((struct rb_node *)&r->node)) : NULL;
 }
 
 static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
@@ -195,11 +209,155 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
     return 0;
 }
 
-static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags);
-static void set_head(block *b, size_t head);
-static void set_free(block *b, size_t size, size_t prev_used);
-static void block_release(struct heap *h, struct region *r, block *b);
-static int prev_sane(const struct region *r, const block *b);
+/* ---- Region layout --------------------------------------------------------------------------- */
+
+/* The tables for `capacity` granules, laid out from `at` (or only measured, at == NULL): the two
+ * maps (one more bit for the sentinel), the skip levels, the summary's leaves and levels. */
+static size_t tables_layout(struct region *r, char *at, size_t capacity)
+{
+    size_t words = capacity / MAP_BITS + 1, n = words, bytes = 2 * words * sizeof(mapword), k = 0;
+    if (r) {
+        r->capacity = capacity;
+        r->map_words = words;
+        r->start = (mapword *)(void *)at;
+        r->mark = r->start + words;
+    }
+    for (; n > 1; k++) {                 /* skip bits, until one word covers everything */
+        n = (n + MAP_BITS - 1) / MAP_BITS;
+        if (r)
+            r->skip[k] = (mapword *)(void *)(at + bytes);
+        bytes += n * sizeof(mapword);
+    }
+    if (r) {
+        r->skip_levels = k;
+        r->leaf = (uint8_t *)(at + bytes);
+    }
+    bytes += align_up(words, sizeof(uint32_t));
+    n = words;
+    k = 0;
+    do {                                 /* summary levels, until one entry */
+        n = (n + FANOUT - 1) / FANOUT;
+        if (r) {
+            r->sum[k] = (uint32_t *)(void *)(at + bytes);
+            r->sum_size[k] = n;
+        }
+        bytes += n * sizeof(uint32_t);
+        k++;
+    } while (n > 1);
+    if (r)
+        r->sum_levels = k;
+    return bytes;
+}
+
+/* Where a region over [lo, hi) that may grow up to top (at least hi) puts its descriptor, its
+ * tables (covering up to top) and its blocks. Returns the granules it gets now, or 0. */
+struct layout {
+    uintptr_t desc, tables, first, end;
+    size_t table_bytes, capacity;
+};
+
+static size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l)
+{
+    if (top < hi)
+        top = hi;
+    if (hi - lo < sizeof(struct region) + 4 * GRANULE)
+        return 0;
+    l->desc = align_up(lo, GRANULE);
+    l->tables = l->desc + sizeof(struct region);
+    size_t most = (align_down(top, GRANULE) - l->tables) / GRANULE;  /* granules, at most */
+    if (most > MAX_GRANULES)
+        most = MAX_GRANULES;
+    l->table_bytes = tables_layout(NULL, NULL, most);
+    l->first = align_up(l->tables + l->table_bytes, GRANULE);
+    if (l->first >= align_down(hi, GRANULE))
+        return 0;
+    l->capacity = (align_down(top, GRANULE) - l->first) / GRANULE;
+    if (l->capacity > most)
+        l->capacity = most;
+    l->end = align_down(hi, GRANULE);
+    if ((l->end - l->first) / GRANULE > l->capacity)
+        l->end = l->first + l->capacity * GRANULE;
+    return (l->end - l->first) / GRANULE;
+}
+
+size_t heap_region_size(size_t block_bytes, size_t reserve)
+{
+    struct layout l;
+    size_t most = block_bytes > reserve ? block_bytes : reserve;
+    if (block_bytes > MAX_REQUEST || most > (size_t)-1 / 4)
+        return 0;
+    size_t want = (block_bytes + GRANULE - 1) / GRANULE;
+    size_t lo = block_bytes / GRANULE, hi = (block_bytes + most / 16 + sizeof(struct region)) / GRANULE + 8;
+    while (lo < hi) {                    /* the fewest granules of memory that hold the block */
+        size_t mid = lo + (hi - lo) / 2;
+        if (region_layout(0, mid * GRANULE, reserve, &l) >= want)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    size_t given = (lo + 1) * GRANULE;   /* a start that is not 16-aligned may cost up to 15 bytes */
+    return reserve && given > reserve ? 0 : given;
+}
+
+static void account_used(struct heap *h, size_t bytes)
+{
+    h->used_bytes += bytes;
+    h->free_bytes -= bytes;
+    if (h->used_bytes > h->peak_used_bytes)
+        h->peak_used_bytes = h->used_bytes;
+    if (h->free_bytes < h->min_free_bytes)
+        h->min_free_bytes = h->free_bytes;
+}
+
+static void account_free(struct heap *h, size_t bytes)
+{
+    h->used_bytes -= bytes;
+    h->free_bytes += bytes;
+}
+
+/* Lay a region out over [start, start + size), its tables covering start + reserve: descriptor,
+ * tables, one free block. Memory that holds zeros needs no clearing of the tables (a large
+ * reserve's tables are mostly pages nobody has touched). */
+static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags)
+{
+    uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;
+    struct layout l;
+    if (!start || hi < lo || reserve < size || top < lo)
+        return -MEM_ERR_REGION_RANGE;
+    size_t granules = region_layout(lo, hi, top, &l);
+    if (!granules)
+        return -MEM_ERR_REGION_SMALL;
+    if (region_overlaps(h, lo, top))
+        return -MEM_ERR_REGION_OVERLAP;
+
+    struct region *r = (struct region *)l.desc;
+    memset(r, 0, sizeof *r);
+    if (!(flags & HEAP_REGION_ZEROED))
+        memset((void *)l.tables, 0, l.table_bytes);
+    tables_layout(r, (char *)l.tables, l.capacity);
+    r->first = (char *)l.first;
+    r->granules = granules;
+    r->base = start;
+    r->given = size;
+    r->reserve = reserve;
+    r->clean = (flags & HEAP_REGION_ZEROED) ? r->first : region_end(r);
+    start_set(r, 0);
+    map_set(r->mark, 0);                 /* one free block ... */
+    start_set(r, granules);              /* ... up to the sentinel */
+    rb_insert(&h->regions, &r->node);
+    index_update(h, r, 0);
+
+    size_t bytes = granules * GRANULE;
+    ANNOTATE_NOACCESS(r->first, bytes);  /* to memcheck, free memory is off limits */
+    poison(h, r, 0, granules);
+    h->region_count++;
+    h->total_bytes += bytes;
+    h->free_bytes += bytes;
+    h->free_blocks++;
+    h->min_free_bytes += bytes;
+    h->overhead_bytes += size - bytes;
+    return 0;
+}
 
 int heap_init(struct heap *h, void *start, size_t size)
 {
@@ -231,127 +389,40 @@ void heap_region_zeroed(struct heap *h, void *start)
         r->clean = r->first;
 }
 
-/* Where a region over [lo, hi) that may grow up to top (at least hi) puts its descriptor,
- * bitmap (covering up to top), first block and end marker; the bytes its one free block gets,
- * or 0 if that is less than a block. */
-struct layout {
-    uintptr_t desc, map, first, end;
-    size_t map_bytes;
-};
-
-static size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l)
-{
-    if (hi - lo < sizeof(struct region) + 4 * GRANULE + MIN_BLOCK)
-        return 0;
-    l->desc = align_up(lo + WORD, GRANULE) - WORD;
-    l->map = l->desc + sizeof(struct region);
-    l->end = align_down(hi, GRANULE) - WORD;
-    if (top < hi)
-        top = hi;
-    l->map_bytes = ((align_down(top, GRANULE) - WORD - l->map) / GRANULE + 1 + 7) / 8;
-    l->first = align_up(l->map + l->map_bytes + WORD, GRANULE) - WORD;
-    if (l->first >= l->end || l->end - l->first < MIN_BLOCK)
-        return 0;
-    return l->end - l->first;
-}
-
-size_t heap_region_size(size_t block_bytes, size_t reserve)
-{
-    struct layout l;
-    size_t most = block_bytes > reserve ? block_bytes : reserve;
-    size_t given = block_bytes + most / 127 + sizeof(struct region) + 8 * GRANULE;
-    if (block_bytes > MAX_BLOCK || most > (size_t)-1 / 2)
-        return 0;
-    while (region_layout(0, given, reserve, &l) < block_bytes)
-        given += GRANULE;
-    while (region_layout(0, given - GRANULE, reserve, &l) >= block_bytes)
-        given -= GRANULE;
-    given += GRANULE;                    /* a start that is not 16-aligned may cost up to 15 bytes */
-    return reserve && given > reserve ? 0 : given;
-}
-
-/* Lay a region out over [start, start + size), its bitmap covering start + reserve: descriptor,
- * bitmap, one free block, end marker. The start is rounded up and the end down to the granule;
- * what is left must hold a block. Memory that holds zeros needs no clearing of the bitmap (a
- * large reserve's bitmap is mostly pages nobody has touched). */
-static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags)
-{
-    uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;
-    struct layout l;
-    if (!start || hi < lo || reserve < size || top < lo)
-        return -MEM_ERR_REGION_RANGE;
-    size_t bytes = region_layout(lo, hi, top, &l);
-    if (!bytes)
-        return -MEM_ERR_REGION_SMALL;
-    if (region_overlaps(h, lo, top))
-        return -MEM_ERR_REGION_OVERLAP;
-
-    struct region *r = (struct region *)l.desc;
-    r->span = l.end + WORD - l.desc;
-    r->first = (char *)l.first;
-    r->end = (char *)l.end;
-    r->starts = (uint8_t *)l.map;
-    r->base = start;
-    r->given = size;
-    r->reserve = reserve;
-    if (flags & HEAP_REGION_ZEROED) {
-        r->clean = (char *)l.first;      /* zero from the first block up (but for what follows) */
-    } else {
-        r->clean = (char *)l.end;        /* nothing known to be zero (until heap_region_zeroed) */
-        memset(r->starts, 0, l.map_bytes);
-    }
-    rb_insert(&h->regions, &r->node);
-
-    block *b = (block *)l.first;
-    ANNOTATE_NOACCESS(b, bytes + WORD);  /* to memcheck, free memory is off limits */
-    set_free(b, bytes, F_PREV_USED);     /* the descriptor before it counts as used */
-    set_head((block *)l.end, F_USED);
-    mark_start(r, b);
-    mark_start(r, (void *)l.end);
-    free_insert(h, b);
-    if (poisoning(h))
-        poison(fill_start(b), fill_end(b));
-
-    h->region_count++;
-    h->total_bytes += bytes;
-    h->free_bytes += bytes;
-    h->free_blocks++;
-    h->min_free_bytes += bytes;
-    h->overhead_bytes += size - bytes;
-    return 0;
-}
-
-/* Move the end of the region at start up to start + size, within its reserve. The new bytes
- * enter as a used block that block_release frees at once: it merges them with a free last block,
- * indexes them and fills them in debug mode, as for any free. The old end marker (and a merged
- * block's old foot) then lie inside free memory, and the new bytes are the caller's, so nothing
- * in the region counts as known zero any more (r->clean). */
+/* Move the end of the region at start up to start + size, within its reserve: the new granules
+ * join the heap as free memory, merged with a free last block. They are the caller's bytes, so
+ * nothing in the region counts as known zero any more (r->clean). */
 static int region_extend(struct heap *h, void *start, size_t size)
 {
     struct region *r = region_of(h, start);
     if (!r || r->base != start || size < r->given || size > r->reserve)
         return -MEM_ERR_REGION_RANGE;
-    char *end = (char *)align_down((uintptr_t)start + size, GRANULE) - WORD;
-    block *old = block_at(r->end);
-    size_t more = (size_t)(end - r->end);
-    if (!bprev_used(old) && !prev_sane(r, old))
-        return -MEM_ERR_CORRUPT;
-    if (bprev_used(old) && more && more < MIN_BLOCK)
-        return -MEM_ERR_REGION_SMALL;    /* the new bytes could not stand as a block */
-    if (more) {
-        ANNOTATE_NOACCESS(old, more + WORD);
-        set_head(old, more | F_USED | (old->head & F_PREV_USED));
-        set_head(block_at(end), F_USED | F_PREV_USED);
-        mark_start(r, end);
-        r->clean = r->end = end;
-        r->span = (size_t)(end + WORD - (char *)r);
-        rb_update_max(&r->node);         /* the span is the region tree's key size */
+    size_t old = r->granules;
+    size_t now = (align_down((uintptr_t)start + size, GRANULE) - (uintptr_t)r->first) / GRANULE;
+    if (now > r->capacity)
+        now = r->capacity;
+    if (now > old) {
+        size_t last = start_before(r, old), lo = old;
+        if (is_free(r, last)) {
+            lo = last;                   /* the free last block grows */
+            start_clear(r, old);
+        } else {
+            map_set(r->mark, old);       /* the sentinel's granule starts a free block */
+            h->free_blocks++;
+        }
+        start_set(r, now);
+        r->granules = now;
+        r->clean = region_end(r);
+        index_update(h, r, chunk(lo));
+        size_t more = (now - old) * GRANULE;
+        ANNOTATE_NOACCESS(gran_addr(r, old), more);
+        poison(h, r, old, now);
         h->total_bytes += more;
+        h->free_bytes += more;
         h->min_free_bytes += more;
-        h->used_bytes += more;           /* for block_release to move to free_bytes */
-        block_release(h, r, old);
+        h->overhead_bytes -= more;
     }
-    h->overhead_bytes += size - r->given - more;
+    h->overhead_bytes += size - r->given;
     r->given = size;
     return 0;
 }
@@ -368,34 +439,25 @@ int heap_region_extend(struct heap *h, void *start, size_t size)
 static struct region *region_empty(struct heap *h, const void *p)
 {
     struct region *r = region_of(h, p);
-    if (!r)
-        return NULL;
-    block *b = block_at(r->first);
-    return !bused(b) && (char *)bnext(b) == r->end ? r : NULL;
+    return r && is_free(r, 0) && start_after(r, 0) == r->granules ? r : NULL;
 }
 
 int heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size)
 {
-    ANNOTATE_ENTER();
     struct region *r = region_empty(h, ptr);
     if (r) {
         *start = r->base;
         *size = r->reserve;
     }
-    ANNOTATE_LEAVE();
     return r != NULL;
 }
 
 int heap_remove_region(struct heap *h, void *start)
 {
-    ANNOTATE_ENTER();
     struct region *r = region_empty(h, start);
-    if (!r || r->base != start) {
-        ANNOTATE_LEAVE();
+    if (!r || r->base != start)
         return -1;
-    }
-    size_t bytes = (size_t)(r->end - r->first);
-    free_remove(h, block_at(r->first));
+    size_t bytes = r->granules * GRANULE;
     rb_erase(&h->regions, &r->node);
     if (h->region_hint == r)
         h->region_hint = NULL;
@@ -405,311 +467,118 @@ int heap_remove_region(struct heap *h, void *start)
     h->free_blocks--;
     h->min_free_bytes = h->min_free_bytes > bytes ? h->min_free_bytes - bytes : 0;
     h->overhead_bytes -= r->given - bytes;
-    ANNOTATE_LEAVE();
     return 0;
 }
 
 /* ---- Blocks -------------------------------------------------------------------------------- */
 
-/* Every word of metadata the heap writes is marked defined for memcheck (annotate.h): user
- * bytes around it may be unaddressable or undefined, the heap's own never are. */
-static void set_head(block *b, size_t head)
+/* The summary follows the maps: each changed chunk once. */
+static void update_chunks(struct heap *h, struct region *r, size_t a, size_t b)
 {
-    b->head = head;
-    ANNOTATE_DEFINED(&b->head, WORD);
+    index_update(h, r, chunk(a));
+    if (b != NONE && chunk(b) != chunk(a))
+        index_update(h, r, chunk(b));
 }
 
-static void set_free(block *b, size_t size, size_t prev_used)
+/* Memory at or above r->clean was never handed out; in a zeroed region it still holds zeros.
+ * Everything handed out moves the mark up. */
+static void mark_dirty(struct region *r, size_t end)
 {
-    set_head(b, size | prev_used);
-    *bfooter(b) = size;
-    ANNOTATE_DEFINED(bfooter(b), WORD);
+    if (gran_addr(r, end) > r->clean)
+        r->clean = gran_addr(r, end);
 }
 
-static void account_used(struct heap *h, size_t bytes)
+/* Free used block [g, end) of r: merge it with free neighbours and index the result. Everything
+ * is read before anything is written. The block counts are the caller's (block_free). */
+static void block_release(struct heap *h, struct region *r, size_t g, size_t end)
 {
-    h->used_bytes += bytes;
-    h->free_bytes -= bytes;
-    if (h->used_bytes > h->peak_used_bytes)
-        h->peak_used_bytes = h->used_bytes;
-    if (h->free_bytes < h->min_free_bytes)
-        h->min_free_bytes = h->free_bytes;
-}
-
-static void account_free(struct heap *h, size_t bytes)
-{
-    h->used_bytes -= bytes;
-    h->free_bytes += bytes;
-}
-
-/* Make bytes [b + need, b + size) a free block of their own, in the index (b stays used). */
-static void block_split(struct heap *h, struct region *r, block *b, size_t need, size_t size)
-{
-    block *rest = block_at((char *)b + need);
-    set_free(rest, size - need, F_PREV_USED);
-    mark_start(r, rest);
-    free_insert(h, rest);
-    h->free_blocks++;
-}
-
-/* Hand out the first `need` bytes of free block b, which is not (or no longer) in the index.
- * The rest becomes a free block of its own when it can stand as one. */
-static void block_carve(struct heap *h, struct region *r, block *b, size_t need, size_t flags)
-{
-    size_t size = bsize(b), prev_used = b->head & F_PREV_USED;
-    if (size - need >= MIN_BLOCK) {
-        block_split(h, r, b, need, size);
-        size = need;
+    size_t lo = g, hi = end, prev = g ? start_before(r, g) : NONE;
+    int prev_free = prev != NONE && is_free(r, prev), next_free = end < r->granules && is_free(r, end);
+    account_free(h, (end - g) * GRANULE);
+    if (g + 1 < end)
+        map_clear(r->mark, g + 1);       /* the aligned mark, if it was one */
+    if (next_free) {
+        hi = start_after(r, end);
+        map_clear(r->mark, end);
+        start_clear(r, end);
+    }
+    if (prev_free) {
+        lo = prev;
+        start_clear(r, g);
     } else {
-        bnext(b)->head |= F_PREV_USED;
+        map_set(r->mark, g);
     }
-    set_head(b, size | F_USED | prev_used | flags);
-    h->used_blocks++;
-    account_used(h, size);
+    h->free_blocks += 1 - (size_t)prev_free - (size_t)next_free;
+    poison(h, r, g, end);                /* the neighbours hold the fill already */
+    update_chunks(h, r, lo, next_free ? end : NONE);
+    (void)hi;
 }
 
-/* Hand out free block b (in the index) for a request of `need` bytes: the rest above, if it can
- * stand as a block, takes b's place in the index, so no rebalancing is needed. */
-static void block_take(struct heap *h, struct region *r, block *b, size_t need)
+/* The caller frees used block [g, end): memcheck and the counters learn of it, then it goes. */
+static void block_free(struct heap *h, struct region *r, size_t g, size_t end)
 {
-    size_t size = bsize(b);
-    if (size - need >= MIN_BLOCK) {
-        block *rest = block_at((char *)b + need);
-        set_free(rest, size - need, F_PREV_USED);
-        mark_start(r, rest);
-        free_replace(h, b, rest);
-        set_head(b, need | F_USED | (b->head & F_PREV_USED));
-        size = need;
-    } else {
-        free_remove(h, b);
-        h->free_blocks--;
-        b->head |= F_USED;
-        bnext(b)->head |= F_PREV_USED;
-    }
-    h->used_blocks++;
-    account_used(h, size);
-}
-
-/* The pad in front of aligned block b, if it has one. */
-static block *block_pad(const struct region *r, const block *b)
-{
-    if (!(b->head & F_ALIGNED) || !bprev_used(b))
-        return NULL;
-    for (size_t gap = GRANULE; gap < MIN_BLOCK; gap += GRANULE) {
-        block *p = block_at((const char *)b - gap);
-        if ((char *)p >= r->first && is_start(r, p) && (p->head & F_PAD) && bsize(p) == gap)
-            return p;
-    }
-    return NULL;
-}
-
-/* Free used block b: merge it with its pad and free neighbours, and index the result.
- * Everything is read before anything is written; the debug fill comes last, over the bytes
- * that became interior (old heads, feet and nodes), so it never hides structure. */
-static void block_release(struct heap *h, struct region *r, block *b)
-{
-    block *pad = block_pad(r, b), *lo = pad ? pad : b, *next = bnext(b);
-    block *prev = bprev_used(lo) ? NULL : bprev(lo);
-    int next_free = !bused(next);
-    char *hi = next_free ? (char *)bnext(next) : (char *)next;
-    block *merged = prev ? prev : lo;
-
-    account_free(h, (size_t)((char *)next - (char *)lo));
-    if (pad)
-        clear_start(r, b);
-    if (prev)
-        clear_start(r, lo);
-    if (next_free)
-        clear_start(r, next);
-
-    if (prev) {
-        if (next_free) {
-            free_remove(h, next);
-            h->free_blocks--;
-        }
-        set_free(prev, (size_t)(hi - (char *)prev), prev->head & F_PREV_USED);
-        free_resized(h, prev);
-    } else {
-        set_free(lo, (size_t)(hi - (char *)lo), F_PREV_USED);
-        if (next_free) {
-            free_replace(h, next, lo);
-        } else {
-            free_insert(h, lo);
-            h->free_blocks++;
-        }
-    }
-    block_at(hi)->head &= ~F_PREV_USED;
-
-    if (poisoning(h)) {
-        char *from = prev ? (char *)lo - WORD : fill_start(merged);
-        char *to = next_free ? fill_start(next) : (char *)next;
-        poison(from, to < fill_end(merged) ? to : fill_end(merged));
-    }
-}
-
-/* The caller frees used block b: memcheck and the counters learn of it, then it is released. */
-static void block_free(struct heap *h, struct region *r, block *b)
-{
-    ANNOTATE_FREE(bpayload(b));
+    ANNOTATE_FREE(gran_addr(r, g));
     h->used_blocks--;
     h->free_count++;
-    block_release(h, r, b);
-}
-
-/* ---- Checking a pointer handed back ---------------------------------------------------------- */
-
-static int in_free_memory(struct heap *h, const block *b)
-{
-    block *f = free_floor(h, b);
-    return f && (const char *)b < (const char *)f + bsize(f);
-}
-
-/* Is b a plausible block start in r whose size leads to another block start? */
-static inline int head_sane(const struct region *r, const block *b)
-{
-    size_t size = bsize(b);
-    size_t min = (b->head & F_PAD) ? GRANULE : MIN_BLOCK;
-    return size >= min && size <= (size_t)(r->end - (const char *)b) && is_start(r, (char *)b + size);
-}
-
-/* A pad: used, smaller than a block, and followed by the aligned block it belongs to. */
-static int pad_sane(const struct region *r, const block *b)
-{
-    if (!bused(b) || bsize(b) < GRANULE || bsize(b) >= MIN_BLOCK || (char *)bnext(b) >= r->end)
-        return 0;
-    const block *next = bnext(b);
-    return is_start(r, next) && bused(next) && (next->head & F_ALIGNED);
-}
-
-/* b's PREV_USED flag is clear: does its foot lead back to an intact free block? */
-static int prev_sane(const struct region *r, const block *b)
-{
-    size_t foot = ((const size_t *)b)[-1];
-    const block *prev = block_at((const char *)b - foot);
-    return foot >= MIN_BLOCK && foot % GRANULE == 0 && foot <= (size_t)((const char *)b - r->first) &&
-           is_start(r, prev) && !bused(prev) && bsize(prev) == foot;
-}
-
-/* The O(1) consistency checks around used block b: its head, the block before it (through
- * its foot, when free) and the block after it (its head, and its foot when free). */
-static int block_sane(const struct region *r, const block *b)
-{
-    if (!head_sane(r, b))
-        return 0;
-    const block *next = bnext(b);
-    if (!bprev_used(next))
-        return 0;
-    if ((const char *)next != r->end) {
-        if (!head_sane(r, next))
-            return 0;
-        if (!bused(next) && (*bfooter(next) != bsize(next) || bprev_used(bnext(next))))
-            return 0;
-    }
-    return bprev_used(b) || prev_sane(r, b);
+    block_release(h, r, g, end);
 }
 
 /* Find the used block whose payload is p, or say why p is not one. Writes nothing. */
-static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, block **bp)
+static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
 {
     struct region *r = region_at(h, p);
     if (!r)
         return MEM_ERR_NOT_IN_HEAP;
     if ((uintptr_t)p % MEM_ALIGN)
         return MEM_ERR_MISALIGNED;
-    block *b = bfrom_payload(p);
-    if ((char *)b < r->first || (char *)b >= r->end)
-        return MEM_ERR_NOT_A_BLOCK;
-    if (!is_start(r, b))
-        return in_free_memory(h, b) ? MEM_ERR_DOUBLE_FREE : MEM_ERR_NOT_A_BLOCK;
-    if (!bused(b))
-        return free_floor(h, b) == b ? MEM_ERR_DOUBLE_FREE : MEM_ERR_CORRUPT;
-    if (b->head & F_PAD)                 /* a real pad is never a payload; a fake one is damage */
-        return pad_sane(r, b) ? MEM_ERR_NOT_A_BLOCK : MEM_ERR_CORRUPT;
-    if (!block_sane(r, b))
-        return MEM_ERR_CORRUPT;
+    if ((const char *)p < r->first || (const char *)p >= region_end(r))
+        return MEM_ERR_NOT_A_BLOCK;      /* the region's tables, or its unusable tail */
+    size_t g = gran_of(r, p);
+    if (!is_start(r, g))
+        return is_free(r, start_before(r, g)) ? MEM_ERR_DOUBLE_FREE : MEM_ERR_NOT_A_BLOCK;
+    if (is_free(r, g))
+        return MEM_ERR_DOUBLE_FREE;
     *rp = r;
-    *bp = b;
+    *gp = g;
     return MEM_OK;
 }
 
-/* ---- The operations, without locking or reporting (mem.c adds both) ---------------------------- */
-
-/* A free block chosen for handing out must be intact: its foot and its bitmap bit. */
-static int free_block_sane(struct heap *h, struct region **rp, block *f)
-{
-    struct region *r = region_at(h, f);
-    *rp = r;
-    return r && is_start(r, f) && !bused(f) && *bfooter(f) == bsize(f);
-}
-
-/* Memory at or above r->clean was never handed out; in a zeroed region it still holds zeros,
- * but for the heap's own words (see block_clear). Everything handed out moves the mark up. */
-static void mark_dirty(struct region *r, const block *b)
-{
-    char *end = (char *)bnext(b);
-    if (end > r->clean)
-        r->clean = end;
-}
-
-/* Hand out the lowest-addressed block that fits n bytes at alignment align (a power of two):
- * the placement rules at the top of this file. *fresh says whether it came from never-used
- * zeroed memory. */
+/* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
+ * at the top of this file. *fresh says whether it came from never-used zeroed memory. */
 static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
 {
-    size_t want = fit_size(align, n), need = want - align_slack(align);
+    size_t need = granules_for(n, align), slack = align_slack(align);
     struct region *r;
-    block *f = want ? free_find(h, want) : NULL;
-    if (!f) {
+    int ok = need && slack <= MAX_GRANULES && need <= MAX_GRANULES - slack;
+    size_t g = ok ? index_find(h, need + slack, &r) : NONE;
+    if (g == NONE) {
         h->failed_count++;
         return NULL;
     }
-    if (!free_block_sane(h, &r, f)) {
-        fault_set(h, fault, MEM_ERR_CORRUPT, bpayload(f));
-        return NULL;
-    }
-    char *payload = (char *)align_up((uintptr_t)bpayload(f), align > MEM_ALIGN ? align : MEM_ALIGN);
-    size_t gap = (size_t)(payload - (char *)bpayload(f)), size = bsize(f);
-    block *b = bfrom_payload(payload);
+    size_t end = start_after(r, g);
+    char *payload = (char *)align_up((uintptr_t)gran_addr(r, g), align > MEM_ALIGN ? align : MEM_ALIGN);
+    size_t b = gran_of(r, payload), rest = b + need;
     *fresh = payload >= r->clean && !poisoning(h);
-    if (poisoning(h) && !poison_intact(f, payload, (char *)b + need))
+    if (poisoning(h) && !poison_intact(r, b, rest))
         fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, payload);
 
-    size_t flags = align > MEM_ALIGN ? F_ALIGNED : 0;
-    if (gap == 0) {
-        block_take(h, r, f, need);
-        f->head |= flags;
-    } else {
-        if (gap >= MIN_BLOCK) {          /* the gap stays free, in f's place in the index */
-            set_free(f, gap, f->head & F_PREV_USED);
-            free_resized(h, f);
-            set_head(b, size - gap);
-        } else {                         /* too small to stand: a pad that goes with b */
-            free_remove(h, f);
-            h->free_blocks--;
-            set_head(f, gap | F_USED | F_PAD | (f->head & F_PREV_USED));
-            account_used(h, gap);
-            set_head(b, (size - gap) | F_PREV_USED);
-        }
-        mark_start(r, b);
-        block_carve(h, r, b, need, flags);
+    if (b > g)
+        start_set(r, b);                 /* the gap before stays a free block */
+    else
+        map_clear(r->mark, g);
+    if (align > MEM_ALIGN)
+        map_set(r->mark, b + 1);
+    if (rest < end) {                    /* the rest after is a free block */
+        start_set(r, rest);
+        map_set(r->mark, rest);
     }
-    mark_dirty(r, b);
+    h->free_blocks += (size_t)(b > g) + (size_t)(rest < end) - 1;
+    update_chunks(h, r, g, rest < end ? rest : NONE);
+    h->used_blocks++;
+    account_used(h, need * GRANULE);
+    mark_dirty(r, rest);
     h->alloc_count++;
     return payload;
-}
-
-/* Zero a fresh block's first n bytes: only the words the heap itself wrote there can be
- * non-zero (the free node after the head, and the foot in the block's last word). */
-static void block_clear(void *p, size_t n, int fresh)
-{
-    if (!fresh) {
-        memset(p, 0, n);
-        return;
-    }
-    memset(p, 0, n < sizeof(struct heap_node) ? n : sizeof(struct heap_node));
-    size_t *foot = bfooter(bfrom_payload(p));
-    if ((char *)foot < (char *)p + n)
-        *foot = 0;
 }
 
 void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
@@ -740,8 +609,9 @@ void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault 
     void *p = block_alloc(h, MEM_ALIGN, n, fault, &fresh);
     if (p) {
         ANNOTATE_ALLOC(p, n);
-        block_clear(p, n, fresh);
-        ANNOTATE_DEFINED(p, n);          /* zero, whether cleared now or fresh from the OS */
+        if (!fresh)                      /* fresh zeroed memory: the heap never wrote in it */
+            memset(p, 0, n);
+        ANNOTATE_DEFINED(p, n);
     }
     ANNOTATE_LEAVE();
     return p;
@@ -750,109 +620,102 @@ void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault 
 int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
 {
     struct region *r;
-    block *b;
+    size_t g;
     if (!p)
         return MEM_OK;
     ANNOTATE_ENTER();
-    enum mem_error err = block_lookup(h, p, &r, &b);
-    if (err) {
+    enum mem_error err = block_lookup(h, p, &r, &g);
+    if (err)
         fault_set(h, fault, err, p);
-    } else {
-        block_free(h, r, b);
-    }
+    else
+        block_free(h, r, g, start_after(r, g));
     ANNOTATE_LEAVE();
     return err;
 }
 
-/* Shrink used block b to `need` bytes: the rest is released if it can stand as a block (its
- * bytes leave used_bytes; it was never a block of its own, so the block counts stay). */
-static void block_shrink(struct heap *h, struct region *r, block *b, size_t need)
+/* Shrink used block [g, end) to `need` granules: the rest is released (its bytes leave
+ * used_bytes; it was never a block of its own, so the block counts stay). */
+static void block_shrink(struct heap *h, struct region *r, size_t g, size_t end, size_t need)
 {
-    size_t size = bsize(b);
-    if (size - need < MIN_BLOCK)
+    if (g + need == end)
         return;
-    block *rest = block_at((char *)b + need);
-    set_head(b, need | (b->head & F_MASK));
-    set_head(rest, (size - need) | F_USED | F_PREV_USED);
-    mark_start(r, rest);
-    block_release(h, r, rest);
+    start_set(r, g + need);
+    block_release(h, r, g + need, end);
 }
 
-/* Can used block b grow in place to `need` bytes, into its free next neighbour? */
-static int block_can_grow(const block *b, size_t need)
+/* Can used block [g, end) grow in place to `need` granules, into its free next neighbour? */
+static int block_can_grow(const struct region *r, size_t g, size_t end, size_t need)
 {
-    const block *next = bnext(b);
-    return !bused(next) && bsize(b) + bsize(next) >= need;
+    return end < r->granules && is_free(r, end) && start_after(r, end) >= g + need;
 }
 
-/* Grow used block b in place to `need` bytes from its free next neighbour (block_can_grow).
- * The rest's head may land inside the neighbour's node, so the node leaves the index first. */
-static void block_grow(struct heap *h, struct region *r, block *b, size_t need, struct fault *fault)
+/* Grow used block [g, end) in place to `need` granules from its free next neighbour
+ * (block_can_grow); the rest of the neighbour stays free. */
+static void block_grow(struct heap *h, struct region *r, size_t g, size_t end, size_t need,
+                       struct fault *fault)
 {
-    size_t size = bsize(b);
-    block *next = bnext(b);
-    size_t total = size + bsize(next);
-    if (poisoning(h) && !poison_intact(next, (char *)next, (char *)b + need))
-        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, bpayload(b));
-    free_remove(h, next);
-    h->free_blocks--;
-    clear_start(r, next);
-    if (total - need >= MIN_BLOCK) {
-        block_split(h, r, b, need, total);
-        total = need;
+    size_t next_end = start_after(r, end), top = g + need;
+    if (poisoning(h) && !poison_intact(r, end, top))
+        fault_set(h, fault, MEM_ERR_USE_AFTER_FREE, gran_addr(r, g));
+    map_clear(r->mark, end);
+    start_clear(r, end);
+    if (top < next_end) {
+        start_set(r, top);
+        map_set(r->mark, top);
     } else {
-        block_at((char *)b + total)->head |= F_PREV_USED;
+        h->free_blocks--;
     }
-    account_used(h, total - size);
-    set_head(b, total | (b->head & F_MASK));
-    mark_dirty(r, b);
+    update_chunks(h, r, end, top < next_end ? top : NONE);
+    account_used(h, (top - end) * GRANULE);
+    mark_dirty(r, top);
 }
 
-/* The alignment block b keeps when realloc moves it: MEM_ALIGN, or for an F_ALIGNED block
- * that of its payload's address. */
-static size_t move_alignment(const block *b)
+/* The alignment block g keeps when realloc moves it: MEM_ALIGN, or for an aligned block that of
+ * its address. */
+static size_t move_alignment(const struct region *r, size_t g)
 {
-    uintptr_t v = (uintptr_t)bpayload(b);
-    return (b->head & F_ALIGNED) ? (size_t)(v & -v) : MEM_ALIGN;
+    uintptr_t v = (uintptr_t)gran_addr(r, g);
+    return is_aligned(r, g) ? (size_t)(v & -v) : MEM_ALIGN;
 }
 
-/* realloc of checked block b: shrink or grow in place when it can, else allocate, copy, free. */
-static void *block_realloc(struct heap *h, struct region *r, block *b, size_t n, struct fault *fault)
+/* realloc of checked block g: shrink or grow in place when it can, else allocate, copy, free. */
+static void *block_realloc(struct heap *h, struct region *r, size_t g, size_t n, struct fault *fault)
 {
-    void *p = bpayload(b), *q;
-    size_t need = block_size_for(n), old = bsize(b) - WORD, keep = n < old ? n : old;
+    size_t end = start_after(r, g), size = end - g;
+    size_t need = granules_for(n, move_alignment(r, g)), keep = n < size * GRANULE ? n : size * GRANULE;
+    void *p = gran_addr(r, g), *q;
     int fresh;
     if (!need) {
         h->failed_count++;
         return NULL;
     }
-    if (need > bsize(b) && !block_can_grow(b, need)) {
-        q = block_alloc(h, move_alignment(b), n, fault, &fresh);
+    if (need > size && !block_can_grow(r, g, end, need)) {
+        q = block_alloc(h, move_alignment(r, g), n, fault, &fresh);
         if (!q)
             return NULL;
         ANNOTATE_ALLOC(q, n);
         memcpy(q, p, keep);
-        block_free(h, r, b);
+        block_free(h, r, g, end);
         return q;
     }
-    ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size (the old */
-    if (need <= bsize(b))                /* range goes first, so metadata written in it stays */
-        block_shrink(h, r, b, need);     /* visible) */
+    ANNOTATE_FREE(p);                    /* in place: memcheck sees the new size */
+    if (need <= size)
+        block_shrink(h, r, g, end, need);
     else
-        block_grow(h, r, b, need, fault);
+        block_grow(h, r, g, end, need, fault);
     ANNOTATE_ALLOC(p, n);
     ANNOTATE_DEFINED(p, keep);
     return p;
 }
 
-/* The free block a realloc of used block p to n bytes needs when it moves (fit_size, with the
+/* The free block a realloc of used block p to n bytes needs when it moves (fit_bytes, with the
  * alignment the block keeps), so that the default heap can grow by enough; 0 for a bad pointer
  * or size. Writes nothing. */
 size_t heap_move_size(struct heap *h, const void *p, size_t n)
 {
     struct region *r;
-    block *b;
-    return block_lookup(h, p, &r, &b) == MEM_OK ? fit_size(move_alignment(b), n) : 0;
+    size_t g;
+    return block_lookup(h, p, &r, &g) == MEM_OK ? fit_bytes(move_alignment(r, g), n) : 0;
 }
 
 /* The size the region holding used block p must be extended to (heap_region_extend) so that
@@ -861,22 +724,16 @@ size_t heap_move_size(struct heap *h, const void *p, size_t n)
 size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start)
 {
     struct region *r;
-    block *b;
-    size_t need = block_size_for(n);
-    if (!need || block_lookup(h, p, &r, &b) != MEM_OK || need > r->reserve || need <= bsize(b))
+    size_t g;
+    if (block_lookup(h, p, &r, &g) != MEM_OK)
         return 0;
-    block *next = bnext(b);
-    char *end = (char *)b + need;        /* where the end marker must move to */
-    if (!bused(next)) {
-        if ((char *)bnext(next) != r->end || block_can_grow(b, need))
-            return 0;
-    } else {
-        if ((char *)next != r->end)
-            return 0;
-        if (end < r->end + MIN_BLOCK)    /* the new bytes must stand as a block; realloc */
-            end = r->end + MIN_BLOCK;    /* then takes them whole */
-    }
-    size_t size = (size_t)(end + WORD - r->base);
+    size_t need = granules_for(n, move_alignment(r, g)), end = start_after(r, g);
+    if (!need || need <= end - g || need > r->capacity - g)
+        return 0;
+    if (end < r->granules && (!is_free(r, end) || start_after(r, end) != r->granules ||
+                              block_can_grow(r, g, end, need)))
+        return 0;
+    size_t size = (size_t)(gran_addr(r, g + need) - r->base);
     if (size > r->reserve)
         return 0;
     *start = r->base;
@@ -886,19 +743,18 @@ size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start)
 void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
 {
     struct region *r;
-    block *b;
+    size_t g;
     if (!p)
         return heap_alloc_quiet(h, n, fault);
     ANNOTATE_ENTER();
     void *q = NULL;
-    enum mem_error err = block_lookup(h, p, &r, &b);
-    if (err) {
+    enum mem_error err = block_lookup(h, p, &r, &g);
+    if (err)
         fault_set(h, fault, err, p);
-    } else if (n == 0) {
-        block_free(h, r, b);
-    } else {
-        q = block_realloc(h, r, b, n, fault);
-    }
+    else if (n == 0)
+        block_free(h, r, g, start_after(r, g));
+    else
+        q = block_realloc(h, r, g, n, fault);
     ANNOTATE_LEAVE();
     return q;
 }
@@ -906,16 +762,15 @@ void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *fault)
 {
     struct region *r;
-    block *b;
-    size_t n = 0;
+    size_t g, n = 0;
     if (!p)
         return 0;
     ANNOTATE_ENTER();
-    enum mem_error err = block_lookup(h, p, &r, &b);
+    enum mem_error err = block_lookup(h, p, &r, &g);
     if (err)
         fault_set(h, fault, err, p);
     else
-        n = bsize(b) - WORD;
+        n = (start_after(r, g) - g) * GRANULE;
     ANNOTATE_LEAVE();
     return n;
 }

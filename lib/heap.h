@@ -19,7 +19,7 @@ enum mem_error {
     MEM_ERR_MISALIGNED,     /* inside a region, but not MEM_ALIGN-aligned: never a payload */
     MEM_ERR_NOT_A_BLOCK,    /* in the heap but not a block's start: interior pointer, or metadata */
     MEM_ERR_DOUBLE_FREE,    /* the pointer lies in free memory: freed already (maybe merged since) */
-    MEM_ERR_CORRUPT,        /* a header, footer or neighbour link is inconsistent: memory was overwritten */
+    MEM_ERR_CORRUPT,        /* the heap's own tables disagree: memory outside every block was overwritten */
     MEM_ERR_USE_AFTER_FREE, /* debug mode: a freed block's fill pattern changed before reuse */
     MEM_ERR_REGION_SMALL,   /* heap_add_region: too small to hold one block after its metadata */
     MEM_ERR_REGION_OVERLAP, /* heap_add_region: overlaps a region the heap already has */
@@ -58,12 +58,11 @@ struct mem_stats {
 
 /* ---- The heap ---------------------------------------------------------------------------- */
 
-struct heap_node; /* the free index's links, stored inside free blocks (see heap.c) */
+struct rb_node; /* the region tree's links, in each region's descriptor (see heap.c) */
 
 /* A complete type so a caller can declare one; treat the fields as private. */
 struct heap {
-    struct heap_node *free_index; /* free blocks by address (tree root, or list head) */
-    struct heap_node *regions;    /* region descriptors by address (tree root) */
+    struct rb_node *regions;      /* region descriptors by address (tree root) */
     void    *region_hint;         /* the region found last: most lookups hit it */
     size_t   total_bytes, free_bytes, used_bytes, free_blocks, used_blocks;
     size_t   peak_used_bytes, min_free_bytes, region_count, overhead_bytes;

@@ -1,61 +1,22 @@
 /* heap_check.c - looking inside a heap: the walker, the full validator, stats and the dump.
  *
- * These are O(blocks) and never on the allocation path. The validator trusts nothing it reads:
- * every size is checked before it is used to step, so a corrupted heap gets a report, never a
- * crash or an endless walk. */
+ * These are O(blocks + tables) and never on the allocation path. They read the region tables
+ * only, never a block's bytes, so whatever was written over the blocks cannot make them fault.
+ * The validator also distrusts the tables themselves: it checks the maps word by word before it
+ * walks them, so a damaged table gets a report, never a crash or an endless walk. */
 #include "annotate.h"
-#include "heap_internal.h"
-
-/* ---- Text without libc ---------------------------------------------------------------------- */
-
-void out_str(struct out *o, const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    if (o->write)
-        o->write(o->ctx, s, n);
-}
-
-void out_num(struct out *o, uintmax_t v, unsigned base, int width)
-{
-    char buf[32];
-    int i = sizeof buf;
-    buf[--i] = 0;
-    do {
-        buf[--i] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    while (i > 0 && (int)sizeof buf - 1 - i < width)
-        buf[--i] = base == 16 ? '0' : ' ';
-    out_str(o, buf + i);
-}
-
-static void out_kv(struct out *o, const char *key, uintmax_t v)
-{
-    out_str(o, " ");
-    out_str(o, key);
-    out_str(o, " ");
-    out_num(o, v, 10, 0);
-}
+#include "index.h"
+#include "heap_error.h"
 
 /* ---- Walking ----------------------------------------------------------------------------- */
 
-/* Can the walk step over b to the next block? (b lies in [first, end) of r.) */
-static int step_ok(const struct region *r, const block *b)
-{
-    size_t size = bsize(b);
-    return size >= GRANULE && size <= (size_t)(r->end - (const char *)b);
-}
-
 void heap_walk(struct heap *h, heap_visit_fn visit, void *ctx)
 {
-    ANNOTATE_ENTER();
     for (struct region *r = region_first(h); r; r = region_next(r))
-        for (block *b = block_at(r->first); (char *)b < r->end && step_ok(r, b); b = bnext(b))
-            if (!(b->head & F_PAD))
-                visit(ctx, bpayload(b), bsize(b) - WORD, bused(b));
-    ANNOTATE_LEAVE();
+        for (size_t g = 0, end; g < r->granules; g = end) {
+            end = start_after(r, g);
+            visit(ctx, gran_addr(r, g), (end - g) * GRANULE, !is_free(r, g));
+        }
 }
 
 /* ---- The validator ---------------------------------------------------------------------- */
@@ -78,104 +39,104 @@ static void problem(struct checker *c, const char *what, const void *where)
 }
 
 struct totals {
-    size_t total, used, free, used_blocks, free_blocks, largest;
+    size_t total, used, free, used_blocks, free_blocks;
 };
 
-/* Set bits in the bitmap. It is mostly zeros, so whole zero words are skipped (the bitmap
- * starts word-aligned, right after the region descriptor). */
-static size_t bits_set(const uint8_t *map, size_t bytes)
+static mapword word_mask(size_t from, size_t to, size_t w)  /* bits of word w in [from, to) */
 {
-    size_t n = 0, i = 0;
-    for (; i + WORD <= bytes; i += WORD) {
-        size_t v = *(const size_t *)(const void *)(map + i);
-        for (; v; v &= v - 1)
-            n++;
-    }
-    for (; i < bytes; i++)
-        for (unsigned v = map[i]; v; v &= v - 1)
-            n++;
-    return n;
+    size_t lo = w * MAP_BITS, hi = lo + MAP_BITS;
+    mapword m = ~(mapword)0;
+    if (from > lo)
+        m &= from - lo >= MAP_BITS ? 0 : ~(mapword)0 << (from - lo);
+    if (to < hi)
+        m &= to <= lo ? 0 : ~(mapword)0 >> (hi - to);
+    return m;
 }
 
-/* Walk one region's blocks, checking invariants 1-5 and adding up the totals. */
-static void check_region(struct checker *c, struct heap *h, struct region *r, struct totals *t)
+/* The maps, word by word, before anything walks them: the sentinel, nothing beyond it, every
+ * skip bit right. 0 if a walk is safe. */
+static int check_maps(struct checker *c, const struct region *r)
 {
-    size_t blocks = 0;
-    int prev_used = 1;
-    block *b = block_at(r->first);
-    (void)h;
-    while ((char *)b < r->end) {
-        size_t size = bsize(b);
-        int used = bused(b), pad = (b->head & F_PAD) != 0;
-        if (size % GRANULE || size < (pad ? GRANULE : MIN_BLOCK) ||
-            size > (size_t)(r->end - (char *)b)) {
-            problem(c, "block size out of range", b);
-            return;
+    int before = c->problems;
+    if (r->granules == 0 || r->granules > r->capacity || !is_start(r, 0) || !is_start(r, r->granules))
+        problem(c, "block map has lost its first block or its end", r->first);
+    for (size_t w = 0; w < r->map_words; w++) {
+        mapword beyond = word_mask(r->granules + 1, (r->map_words) * MAP_BITS, w);
+        if ((r->start[w] | r->mark[w]) & beyond) {
+            problem(c, "block map marks granules beyond the region's end", gran_addr(r, w * MAP_BITS));
+            break;
         }
-        if (pad && (!used || size >= MIN_BLOCK || !(bnext(b)->head & F_ALIGNED) || !bused(bnext(b))))
-            problem(c, "pad not in front of an aligned block", b);
-        if (!is_start(r, b))
-            problem(c, "block start missing from the bitmap", b);
-        if (bprev_used(b) != prev_used)
-            problem(c, "prev-used flag disagrees with the previous block", b);
-        if (!used) {
-            if (*bfooter(b) != size)
-                problem(c, "free block's foot differs from its head", b);
-            if (!prev_used)
-                problem(c, "two free blocks are adjacent", b);
-            if (b->head & (F_ALIGNED | F_PAD))
-                problem(c, "free block has allocation flags", b);
+    }
+    if (map_get(r->mark, r->granules))
+        problem(c, "end sentinel marked free", region_end(r));
+    for (size_t k = 0; k < r->skip_levels; k++) {
+        const mapword *below = k ? r->skip[k - 1] : r->start;
+        size_t n = r->map_words;
+        for (size_t i = 0; i < k; i++)
+            n = (n + MAP_BITS - 1) / MAP_BITS;
+        for (size_t i = 0; i < n; i++)
+            if (map_get(r->skip[k], i) != (below[i] != 0)) {
+                problem(c, "skip bits disagree with the start map", r->skip[k]);
+                return 1;
+            }
+    }
+    return c->problems != before;
+}
+
+/* Walk one region's blocks, checking invariants 1-3 and adding up the totals. */
+static void check_region(struct checker *c, struct region *r, struct totals *t)
+{
+    if (check_maps(c, r))
+        return;
+    int prev_free = 0;
+    for (size_t g = 0, end; g < r->granules; g = end) {
+        end = start_after(r, g);
+        size_t size = (end - g) * GRANULE;
+        int free = is_free(r, g);
+        /* marks inside the block: none, but a used block's aligned mark at its second granule */
+        for (size_t w = (g + 1) / MAP_BITS; w <= (end - 1) / MAP_BITS && end > g + 1; w++) {
+            mapword inside = r->mark[w] & word_mask(g + 1, end, w);
+            if (!free && (g + 1) / MAP_BITS == w)
+                inside &= ~((mapword)1 << ((g + 1) % MAP_BITS));
+            if (inside) {
+                problem(c, "mark inside a block", gran_addr(r, g));
+                break;
+            }
+        }
+        if (free) {
+            if (prev_free)
+                problem(c, "two free blocks are adjacent", gran_addr(r, g));
             t->free += size;
             t->free_blocks++;
-            if (size > t->largest)
-                t->largest = size;
         } else {
+            if (is_aligned(r, g) && end - g < MIN_ALIGNED)
+                problem(c, "aligned block smaller than two granules", gran_addr(r, g));
             t->used += size;
-            t->used_blocks += !pad;
+            t->used_blocks++;
         }
         t->total += size;
-        blocks++;
-        prev_used = used;
-        b = bnext(b);
+        prev_free = free;
     }
-    if ((char *)b != r->end)
-        problem(c, "blocks overrun the region's end", b);
-    if (block_at(r->end)->head != (F_USED | (prev_used ? F_PREV_USED : 0)))
-        problem(c, "end marker overwritten", r->end);
-    if (!is_start(r, r->end))
-        problem(c, "end marker missing from the bitmap", r->end);
-    char *top = (char *)(((uintptr_t)r->base + r->reserve) & ~(GRANULE - 1)) - WORD;
-    size_t map_bytes = ((size_t)(top - r->first) / GRANULE + 1 + 7) / 8;  /* up to the reserve */
-    if (bits_set(r->starts, map_bytes) != blocks + 1)
-        problem(c, "bitmap marks starts that are not blocks", r->starts);
+    if (index_check(r))
+        problem(c, "free-block summary disagrees with the maps", r->leaf);
 }
 
-/* Invariant 6: the index holds exactly the free blocks, in address order. */
-static void check_index(struct checker *c, struct heap *h, const struct totals *t)
+static int check_all(struct heap *h, heap_write_fn write, void *ctx)
 {
-    size_t n = 0;
-    block *last = NULL;
-    for (block *f = free_first(h); f; f = free_next(h, f)) {
-        struct region *r = region_of(h, f);
-        if (!r || (char *)f < r->first || (char *)f >= r->end || !is_start(r, f) || bused(f)) {
-            problem(c, "free index holds a block that is not free", f);
-            return;
-        }
-        if (last && f <= last)
-            problem(c, "free index out of address order", f);
-        if (++n > t->free_blocks)
-            break;
-        last = f;
-    }
-    if (n != t->free_blocks)
-        problem(c, "free index and the walk disagree on the free blocks", h);
-    if (free_largest(h) != t->largest)
-        problem(c, "free index's largest block is wrong", h);
-    if (rb_check(h->regions) || free_index_check(h))
-        problem(c, "tree links, colours or maxima broken", h);
+    struct out o = { write, ctx };
+    struct checker c = { &o, 0 };
+    struct totals t = { 0, 0, 0, 0, 0 };
+    size_t regions = 0;
+    if (rb_check(h->regions))
+        problem(&c, "region tree links, colours or maxima broken", h);
+    for (struct region *r = region_first(h); r && regions <= h->region_count; r = region_next(r), regions++)
+        check_region(&c, r, &t);
+    if (regions != h->region_count || t.total != h->total_bytes || t.used != h->used_bytes ||
+        t.free != h->free_bytes || t.used_blocks != h->used_blocks ||
+        t.free_blocks != h->free_blocks)
+        problem(&c, "heap counters differ from the walk", h);
+    return c.problems;
 }
-
-static int check_all(struct heap *h, heap_write_fn write, void *ctx);
 
 int heap_check_report(struct heap *h, heap_write_fn write, void *ctx)
 {
@@ -185,39 +146,17 @@ int heap_check_report(struct heap *h, heap_write_fn write, void *ctx)
     return problems;
 }
 
-static int check_all(struct heap *h, heap_write_fn write, void *ctx)
-{
-    struct out o = { write, ctx };
-    struct checker c = { &o, 0 };
-    struct totals t = { 0, 0, 0, 0, 0, 0 };
-    size_t regions = 0;
-    for (struct region *r = region_first(h); r; r = region_next(r), regions++)
-        check_region(&c, h, r, &t);
-    if (c.problems)
-        return c.problems;  /* the index would be walked over broken blocks */
-    check_index(&c, h, &t);
-    if (regions != h->region_count || t.total != h->total_bytes || t.used != h->used_bytes ||
-        t.free != h->free_bytes || t.used_blocks != h->used_blocks ||
-        t.free_blocks != h->free_blocks)
-        problem(&c, "heap counters differ from the walk", h);
-    return c.problems;
-}
-
 int heap_check(struct heap *h) { return heap_check_report(h, NULL, NULL); }
 
 /* ---- Stats and dump --------------------------------------------------------------------- */
 
 void heap_stats(struct heap *h, struct mem_stats *s)
 {
-    ANNOTATE_ENTER();
-    size_t largest = free_largest(h);
-    ANNOTATE_LEAVE();
+    size_t largest = index_largest(h) * GRANULE;
     s->total_bytes = h->total_bytes;
     s->free_bytes = h->free_bytes;
     s->used_bytes = h->used_bytes;
-    s->largest_free = largest ? largest - WORD : 0;
-    if (s->largest_free > MAX_REQUEST)       /* a 32-bit heap can hold more than one request may ask */
-        s->largest_free = MAX_REQUEST;
+    s->largest_free = largest > MAX_REQUEST ? MAX_REQUEST : largest;
     s->free_blocks = h->free_blocks;
     s->used_blocks = h->used_blocks;
     s->peak_used_bytes = h->peak_used_bytes;
@@ -230,8 +169,16 @@ void heap_stats(struct heap *h, struct mem_stats *s)
     s->error_count = h->error_count;
 }
 
+static void out_kv(struct out *o, const char *key, uintmax_t v)
+{
+    out_str(o, " ");
+    out_str(o, key);
+    out_str(o, " ");
+    out_num(o, v, 10, 0);
+}
+
 /* One line per block: payload address, offset of the block from its region, state, size. */
-static void dump_region(struct out *o, size_t index, struct region *r)
+static void dump_region(struct out *o, size_t index, const struct region *r)
 {
     out_str(o, "region ");
     out_num(o, index, 10, 0);
@@ -239,13 +186,14 @@ static void dump_region(struct out *o, size_t index, struct region *r)
     out_num(o, (uintptr_t)r->base, 16, 8);
     out_kv(o, "size", r->given);
     out_str(o, "\n");
-    for (block *b = block_at(r->first); (char *)b < r->end && step_ok(r, b); b = bnext(b)) {
+    for (size_t g = 0, end; g < r->granules; g = end) {
+        end = start_after(r, g);
         out_str(o, "  0x");
-        out_num(o, (uintptr_t)bpayload(b), 16, 8);
+        out_num(o, (uintptr_t)gran_addr(r, g), 16, 8);
         out_str(o, " +0x");
-        out_num(o, (uintptr_t)((char *)b - r->base), 16, 6);
-        out_str(o, (b->head & F_PAD) ? " pad  " : bused(b) ? " used " : " free ");
-        out_num(o, bsize(b), 10, 10);
+        out_num(o, (uintptr_t)(gran_addr(r, g) - r->base), 16, 6);
+        out_str(o, is_free(r, g) ? " free " : " used ");
+        out_num(o, (end - g) * GRANULE, 10, 10);
         out_str(o, " bytes\n");
     }
 }
@@ -255,15 +203,13 @@ void heap_dump(struct heap *h, heap_write_fn write, void *ctx)
     struct out o = { write, ctx };
     struct mem_stats s;
     size_t i = 0;
-    ANNOTATE_ENTER();
     for (struct region *r = region_first(h); r; r = region_next(r))
         dump_region(&o, i++, r);
     heap_stats(h, &s);
     /* Fragmentation: the share of free memory outside the largest free block. */
-    size_t largest = free_largest(h);
+    size_t largest = index_largest(h) * GRANULE;
     uint64_t frag = s.free_bytes ? (uint64_t)(s.free_bytes - largest) * 10000 / s.free_bytes : 0;
     int problems = heap_check(h);
-    ANNOTATE_LEAVE();
     out_str(&o, "summary:");
     out_kv(&o, "regions", s.region_count);
     out_kv(&o, "total", s.total_bytes);

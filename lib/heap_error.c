@@ -1,10 +1,37 @@
 /* heap_error.c - misuse reports: the names of enum mem_error, the error handler shared by the
- * heap_* and mem_* layers, and its default, which prints one line and stops.
- *
- * A misuse is found under the heap's lock (fault_set) and reported after it (fault_raise), so a
- * handler may print or stop without deadlocking on the heap. */
-#include "heap_internal.h"
+ * heap_* and mem_* layers, and its default, which prints one line and stops; and the text
+ * output that the dump and the checker share with it (heap_error.h). */
+#include "heap_error.h"
 #include "seam.h"
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+
+/* ---- Text without libc ---------------------------------------------------------------------- */
+
+void out_str(struct out *o, const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    if (o->write)
+        o->write(o->ctx, s, n);
+}
+
+void out_num(struct out *o, uintmax_t v, unsigned base, int width)
+{
+    char buf[32];
+    int i = sizeof buf;
+    buf[--i] = 0;
+    do {
+        buf[--i] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (i > 0 && (int)sizeof buf - 1 - i < width)
+        buf[--i] = base == 16 ? '0' : ' ';
+    out_str(o, buf + i);
+}
+
+/* ---- Error texts and the handler ------------------------------------------------------------ */
 
 static const char *const error_names[MEM_ERR_COUNT] = {
     [MEM_OK]                 = "no error",
@@ -54,12 +81,11 @@ mem_error_fn mem_set_error_handler(mem_error_fn fn)
 }
 
 /* Record a detected misuse in the heap (under its lock); the report goes out later. */
-struct fault *fault_set(struct heap *h, struct fault *f, enum mem_error err, const void *ptr)
+void fault_set(struct heap *h, struct fault *f, enum mem_error err, const void *ptr)
 {
     h->error_count++;
     f->err = err;
     f->ptr = ptr;
-    return f;
 }
 
 /* Call the handler, outside any lock. */

@@ -1,98 +1,55 @@
-/* index_list.c - the reference free index: one list of free blocks sorted by address, walked
- * from the start. This is the textbook first fit (and FreeRTOS heap_4's): obviously right and
- * O(n). It stays in the tree as the oracle that index_tree.c must agree with, block for block,
- * and as the baseline `make bench` measures against. Built instead of index_tree.c. */
-#include "annotate.h"
-#include "heap_internal.h"
-
-#define PREV 0
-#define NEXT 1
+/* index_list.c - the reference free index: the free blocks walked in address order, region by
+ * region, from the start (the mark map's free starts are the sorted list). This is the textbook
+ * first fit: obviously right and O(n). It stays in the tree as the oracle that index_tree.c
+ * must agree with, block for block, and as the baseline `make bench` measures against. Built
+ * instead of index_tree.c; it keeps no summary (the region's summary tables stay zero). */
+#include "index.h"
 
 const char *heap_index_name(void) { return "list"; }
 
-static block *at(struct heap_node *n) { return n ? node_block(n) : NULL; }
-
-/* Link n between p and q (either may be NULL). */
-static void link_between(struct heap *h, struct heap_node *p, struct heap_node *n, struct heap_node *q)
+void index_update(struct heap *h, struct region *r, size_t c)
 {
-    n->child[PREV] = p;
-    n->child[NEXT] = q;
-    if (p)
-        p->child[NEXT] = n;
-    else
-        h->free_index = n;
-    if (q)
-        q->child[PREV] = n;
+    (void)h;
+    (void)r;
+    (void)c;
 }
 
-void free_insert(struct heap *h, block *b)
+/* Each free block of r in address order: the next free start at or after granule g, or NONE. */
+static size_t free_from(const struct region *r, size_t g)
 {
-    struct heap_node *p = NULL, *q = h->free_index, *n = bnode(b);
-    ANNOTATE_DEFINED(n, sizeof *n);      /* heap metadata: defined to memcheck (annotate.h) */
-    while (q && q < n) {
-        p = q;
-        q = q->child[NEXT];
+    for (size_t w = g / MAP_BITS; w < r->map_words; w++) {
+        mapword f = r->start[w] & r->mark[w];
+        if (w == g / MAP_BITS)
+            f &= ~(mapword)0 << (g % MAP_BITS);
+        if (f)
+            return w * MAP_BITS + low_bit(f);
     }
-    link_between(h, p, n, q);
+    return NONE;
 }
 
-void free_remove(struct heap *h, block *b)
+size_t index_find(struct heap *h, size_t need, struct region **rp)
 {
-    struct heap_node *n = bnode(b);
-    if (n->child[PREV])
-        n->child[PREV]->child[NEXT] = n->child[NEXT];
-    else
-        h->free_index = n->child[NEXT];
-    if (n->child[NEXT])
-        n->child[NEXT]->child[PREV] = n->child[PREV];
+    for (struct region *r = region_first(h); r; r = region_next(r))
+        for (size_t g = free_from(r, 0); g != NONE; g = free_from(r, g + 1))
+            if (start_after(r, g) - g >= need) {
+                *rp = r;
+                return g;
+            }
+    return NONE;
 }
 
-void free_replace(struct heap *h, block *old, block *b)
+size_t index_largest(struct heap *h)
 {
-    struct heap_node *o = bnode(old);
-    ANNOTATE_DEFINED(bnode(b), sizeof(struct heap_node));
-    link_between(h, o->child[PREV], bnode(b), o->child[NEXT]);
-}
-
-void free_resized(struct heap *h, block *b) { (void)h; (void)b; }
-
-block *free_find(struct heap *h, size_t size)
-{
-    for (struct heap_node *n = h->free_index; n; n = n->child[NEXT])
-        if (node_size(n) >= size)
-            return node_block(n);
-    return NULL;
-}
-
-block *free_floor(struct heap *h, const void *addr)
-{
-    block *best = NULL;
-    for (struct heap_node *n = h->free_index; n && (const char *)at(n) <= (const char *)addr;
-         n = n->child[NEXT])
-        best = at(n);
+    size_t best = 0;
+    for (struct region *r = region_first(h); r; r = region_next(r))
+        for (size_t g = free_from(r, 0); g != NONE; g = free_from(r, g + 1))
+            if (start_after(r, g) - g > best)
+                best = start_after(r, g) - g;
     return best;
 }
 
-size_t free_largest(struct heap *h)
+int index_check(const struct region *r)
 {
-    size_t m = 0;
-    for (struct heap_node *n = h->free_index; n; n = n->child[NEXT])
-        if (node_size(n) > m)
-            m = node_size(n);
-    return m;
-}
-
-block *free_first(struct heap *h) { return at(h->free_index); }
-block *free_next(struct heap *h, block *b) { (void)h; return at(bnode(b)->child[NEXT]); }
-
-/* Every link has its mirror, and the head has no predecessor. */
-int free_index_check(struct heap *h)
-{
-    struct heap_node *n = h->free_index;
-    if (n && n->child[PREV])
-        return 1;
-    for (; n; n = n->child[NEXT])
-        if (n->child[NEXT] && n->child[NEXT]->child[PREV] != n)
-            return 1;
+    (void)r;
     return 0;
 }

@@ -8,7 +8,7 @@
  * region left empty by a free or a moving realloc goes back (seam_release_wanted). A region the
  * platform gave a reserve grows in place when realloc grows the block at its end and finds no
  * room. */
-#include "heap_internal.h"
+#include "core.h"
 #include "mem.h"
 #include "seam.h"
 
@@ -70,7 +70,7 @@ void *mem_aligned_alloc(size_t alignment, size_t size)
     struct fault f = { MEM_OK, NULL };
     unsigned long s = seam_lock();
     void *p = heap_aligned_alloc_quiet(&default_heap, alignment, size, &f);
-    if (!p && !f.err && grown(fit_size(alignment, size)))
+    if (!p && !f.err && grown(fit_bytes(alignment, size)))
         p = heap_aligned_alloc_quiet(&default_heap, alignment, size, &f);
     seam_unlock(s);
     fault_raise(&f);
@@ -85,7 +85,7 @@ void *mem_calloc(size_t count, size_t size)
     size_t bytes = calloc_bytes(count, size);
     unsigned long s = seam_lock();
     void *p = heap_calloc_quiet(&default_heap, count, size, &f);
-    if (!p && !f.err && grown(fit_size(MEM_ALIGN, bytes)))
+    if (!p && !f.err && grown(fit_bytes(MEM_ALIGN, bytes)))
         p = heap_calloc_quiet(&default_heap, count, size, &f);
     seam_unlock(s);
     fault_raise(&f);
@@ -121,7 +121,7 @@ void *mem_realloc(void *ptr, size_t size)
     unsigned long s = seam_lock();
     void *p = heap_realloc_quiet(&default_heap, ptr, size, &f);
     if (!p && size && !f.err && (extended(ptr, size) ||
-        grown(ptr ? heap_move_size(&default_heap, ptr, size) : fit_size(MEM_ALIGN, size))))
+        grown(ptr ? heap_move_size(&default_heap, ptr, size) : fit_bytes(MEM_ALIGN, size))))
         p = heap_realloc_quiet(&default_heap, ptr, size, &f);
     if (ptr && p != ptr && !f.err)       /* a failed realloc keeps its block: nothing goes */
         release_empty(ptr, &start, &bytes);

@@ -1,32 +1,32 @@
-/* rbtree.c - a red-black tree of heap_nodes keyed by their address, each node knowing the
- * largest key size in its subtree. It indexes free blocks (index_tree.c) and regions (heap.c).
+/* rbtree.c - a red-black tree of rb_nodes keyed by their address, each node knowing the
+ * largest `size` in its subtree (rbtree.h). The heap keeps its regions in one: finding a
+ * pointer's region and the first region with room are both O(log regions).
  *
  * Why red-black: insert and erase are O(log n) worst case with at most three rotations, the
  * colour fits in the low bit of the parent pointer, and the subtree maximum is cheap to keep:
- * a rotation changes the subtrees of only the two nodes it turns. A node's key size is the
- * size word stored just before it (a block header, or a region descriptor's span). */
-#include "heap_internal.h"
+ * a rotation changes the subtrees of only the two nodes it turns. */
+#include "rbtree.h"
 
 #define RED ((uintptr_t)1)
 
-static struct heap_node *parent(const struct heap_node *n)
+static struct rb_node *parent(const struct rb_node *n)
 {
-    return (struct heap_node *)(n->parent_color & ~RED);
+    return (struct rb_node *)(n->parent_color & ~RED);
 }
-static int is_red(const struct heap_node *n) { return n && (n->parent_color & RED); }
-static void set_parent(struct heap_node *n, struct heap_node *p)
+static int is_red(const struct rb_node *n) { return n && (n->parent_color & RED); }
+static void set_parent(struct rb_node *n, struct rb_node *p)
 {
     n->parent_color = (uintptr_t)p | (n->parent_color & RED);
 }
-static void set_red(struct heap_node *n, int red)
+static void set_red(struct rb_node *n, int red)
 {
     n->parent_color = (n->parent_color & ~RED) | (red ? RED : 0);
 }
 
 /* n->max from n's own size and its children's maxima. */
-static void recompute(struct heap_node *n)
+static void recompute(struct rb_node *n)
 {
-    size_t m = node_size(n);
+    size_t m = n->size;
     for (int i = 0; i < 2; i++)
         if (n->child[i] && n->child[i]->max > m)
             m = n->child[i]->max;
@@ -37,26 +37,26 @@ static void recompute(struct heap_node *n)
  * A larger maximum climbs while it beats the ancestors' (no sibling is read); a smaller one
  * climbs only through ancestors whose maximum was the old value, since any other ancestor owes
  * its maximum to a node outside the changed subtree. */
-void rb_update_max(struct heap_node *n)
+void rb_update_max(struct rb_node *n)
 {
     size_t old = n->max;
     recompute(n);
     size_t m = n->max;
     if (m > old) {
-        for (struct heap_node *p = parent(n); p && p->max < m; p = parent(p))
+        for (struct rb_node *p = parent(n); p && p->max < m; p = parent(p))
             p->max = m;
         return;
     }
-    for (struct heap_node *p = parent(n); m != old && p && p->max == old; p = parent(p)) {
+    for (struct rb_node *p = parent(n); m != old && p && p->max == old; p = parent(p)) {
         recompute(p);
         m = p->max;
     }
 }
 
 /* Make n stand where old stood under old's parent (or at the root). */
-static void relink(struct heap_node **root, struct heap_node *old, struct heap_node *n)
+static void relink(struct rb_node **root, struct rb_node *old, struct rb_node *n)
 {
-    struct heap_node *p = parent(old);
+    struct rb_node *p = parent(old);
     if (!p)
         *root = n;
     else
@@ -66,9 +66,9 @@ static void relink(struct heap_node **root, struct heap_node *old, struct heap_n
 }
 
 /* Turn x down towards side d; its child on the other side takes its place. */
-static void rotate(struct heap_node **root, struct heap_node *x, int d)
+static void rotate(struct rb_node **root, struct rb_node *x, int d)
 {
-    struct heap_node *y = x->child[!d];
+    struct rb_node *y = x->child[!d];
     x->child[!d] = y->child[d];
     if (y->child[d])
         set_parent(y->child[d], x);
@@ -79,24 +79,24 @@ static void rotate(struct heap_node **root, struct heap_node *x, int d)
     recompute(y);
 }
 
-void rb_insert(struct heap_node **root, struct heap_node *n)
+void rb_insert(struct rb_node **root, struct rb_node *n)
 {
-    struct heap_node *p = NULL, **link = root;
+    struct rb_node *p = NULL, **link = root;
     while (*link) {
         p = *link;
         link = &p->child[n > p];
     }
     n->child[0] = n->child[1] = NULL;
     n->parent_color = (uintptr_t)p | RED;
-    n->max = node_size(n);
+    n->max = n->size;
     *link = n;
-    for (struct heap_node *q = p; q && q->max < n->max; q = parent(q))
+    for (struct rb_node *q = p; q && q->max < n->max; q = parent(q))
         q->max = n->max;
 
     while (is_red(p = parent(n))) {
-        struct heap_node *g = parent(p);
+        struct rb_node *g = parent(p);
         int d = (p == g->child[1]);
-        struct heap_node *u = g->child[!d];
+        struct rb_node *u = g->child[!d];
         if (is_red(u)) {                 /* red uncle: recolour and continue above */
             set_red(p, 0);
             set_red(u, 0);
@@ -116,7 +116,7 @@ void rb_insert(struct heap_node **root, struct heap_node *n)
     set_red(*root, 0);
 }
 
-static struct heap_node *leftmost(struct heap_node *n)
+static struct rb_node *leftmost(struct rb_node *n)
 {
     while (n->child[0])
         n = n->child[0];
@@ -124,11 +124,11 @@ static struct heap_node *leftmost(struct heap_node *n)
 }
 
 /* Restore the black height after a black node was taken out above x (x may be NULL). */
-static void erase_fixup(struct heap_node **root, struct heap_node *x, struct heap_node *xp)
+static void erase_fixup(struct rb_node **root, struct rb_node *x, struct rb_node *xp)
 {
     while (x != *root && !is_red(x)) {
         int d = (x == xp->child[1]);
-        struct heap_node *w = xp->child[!d];
+        struct rb_node *w = xp->child[!d];
         if (is_red(w)) {
             set_red(w, 0);
             set_red(xp, 1);
@@ -158,9 +158,9 @@ static void erase_fixup(struct heap_node **root, struct heap_node *x, struct hea
         set_red(x, 0);
 }
 
-void rb_erase(struct heap_node **root, struct heap_node *z)
+void rb_erase(struct rb_node **root, struct rb_node *z)
 {
-    struct heap_node *x, *xp, *moved = NULL;
+    struct rb_node *x, *xp, *moved = NULL;
     int removed_red;
 
     if (!z->child[0] || !z->child[1]) {
@@ -169,7 +169,7 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         removed_red = is_red(z);
         relink(root, z, x);
     } else {                             /* z's successor y takes z's place */
-        struct heap_node *y = leftmost(z->child[1]);
+        struct rb_node *y = leftmost(z->child[1]);
         moved = y;
         removed_red = is_red(y);
         x = y->child[1];
@@ -197,33 +197,16 @@ void rb_erase(struct heap_node **root, struct heap_node *z)
         erase_fixup(root, x, xp);
 }
 
-/* n takes old's place: the caller guarantees no other node lies between their addresses.
- * n may overlap old's memory. */
-void rb_replace(struct heap_node **root, struct heap_node *old, struct heap_node *n)
-{
-    struct heap_node copy = *old;       /* n may overlap old */
-    struct heap_node *p = parent(&copy);
-    *n = copy;
-    if (!p)
-        *root = n;
-    else
-        p->child[p->child[1] == old] = n;
-    for (int i = 0; i < 2; i++)
-        if (n->child[i])
-            set_parent(n->child[i], n);
-    rb_update_max(n);
-}
-
-struct heap_node *rb_first(struct heap_node *root)
+struct rb_node *rb_first(struct rb_node *root)
 {
     return root ? leftmost(root) : NULL;
 }
 
-struct heap_node *rb_next(struct heap_node *n)
+struct rb_node *rb_next(struct rb_node *n)
 {
     if (n->child[1])
         return leftmost(n->child[1]);
-    struct heap_node *p = parent(n);
+    struct rb_node *p = parent(n);
     while (p && n == p->child[1]) {
         n = p;
         p = parent(n);
@@ -233,8 +216,8 @@ struct heap_node *rb_next(struct heap_node *n)
 
 /* The black height of n's subtree, or -1 if any rule is broken in it: parent links, address
  * order within (lo, hi), no red node with a red child, equal black heights, exact maxima. */
-static int check_subtree(const struct heap_node *n, const struct heap_node *p,
-                         const struct heap_node *lo, const struct heap_node *hi)
+static int check_subtree(const struct rb_node *n, const struct rb_node *p,
+                         const struct rb_node *lo, const struct rb_node *hi)
 {
     if (!n)
         return 1;
@@ -242,7 +225,7 @@ static int check_subtree(const struct heap_node *n, const struct heap_node *p,
         return -1;
     if (is_red(n) && (is_red(n->child[0]) || is_red(n->child[1])))
         return -1;
-    size_t m = node_size(n);
+    size_t m = n->size;
     for (int i = 0; i < 2; i++)
         if (n->child[i] && n->child[i]->max > m)
             m = n->child[i]->max;
@@ -255,7 +238,7 @@ static int check_subtree(const struct heap_node *n, const struct heap_node *p,
     return left + !is_red(n);
 }
 
-int rb_check(const struct heap_node *root)
+int rb_check(const struct rb_node *root)
 {
     return (root && is_red(root)) || check_subtree(root, NULL, NULL, NULL) < 0;
 }

@@ -12,9 +12,11 @@
 
 /* ---- The block format as the cases see it (heap.c's top comment) ------------------------- */
 
-/* One header word per allocated block; a free block needs head + 4-word node + foot. */
-#define T_WORD      sizeof(size_t)
-#define T_MIN_BLOCK ((6 * sizeof(size_t) + 15) & ~(size_t)15) /* 48 on x86_64, 32 on i386 */
+/* Blocks have no header: a request takes its size rounded up to 16, at least 16 bytes (an
+ * aligned block from aligned_alloc above 16: at least 32). */
+#define T_WORD      ((size_t)0)
+#define T_MIN_BLOCK ((size_t)16)
+#define T_MIN_ALIGNED ((size_t)32)
 
 size_t t_block_size(size_t n);            /* the whole block a request of n bytes takes */
 size_t t_align_up(size_t v, size_t a);

@@ -44,8 +44,8 @@ static size_t gen_size(void)
         size_t v = (1 + below(40)) * 16 - sizeof(size_t) + below(3);
         return v - 1;
     }
-    const size_t huge[] = { (size_t)-1, (size_t)-1 - below(64), M_MAX - M_W - M_GRANULE,
-                            M_MAX - M_W - M_GRANULE + 1, M_MAX - M_W - M_GRANULE - 1,
+    const size_t huge[] = { (size_t)-1, (size_t)-1 - below(64), M_MAX,
+                            M_MAX + 1, M_MAX - 1,
                             (size_t)-1 / 2, (size_t)1 << 40, 300000 + below(100000),
                             130000 + below(10000) };
     return PICK(huge);

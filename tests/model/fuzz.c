@@ -35,8 +35,8 @@ static size_t rd16(struct reader *r) { size_t lo = rd8(r); return lo | (size_t)r
 
 static size_t decode_size(struct reader *r)
 {
-    static const size_t huge[8] = { (size_t)-1, (size_t)-1 - 15, M_MAX - M_W - M_GRANULE,
-                                    M_MAX - M_W - M_GRANULE + 1, (size_t)-1 / 2,
+    static const size_t huge[8] = { (size_t)-1, (size_t)-1 - 15, M_MAX,
+                                    M_MAX + 1, (size_t)-1 / 2,
                                     (size_t)1 << 40, 300000, 131072 };
     unsigned t = rd8(r);
     if (t < 128)
@@ -46,7 +46,7 @@ static size_t decode_size(struct reader *r)
     if (t < 232)
         return (size_t)(t - 192) << 12 | (rd16(r) & 0xfff);  /* up to 160 KiB */
     if (t < 248)                                             /* a block-size boundary, +-1 */
-        return (size_t)(rd8(r) + 1) * 16 - M_W + (t & 3) - 1;
+        return (size_t)(rd8(r) + 1) * 16 + (t & 3) - 1;
     return huge[t & 7];
 }
 

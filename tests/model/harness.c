@@ -55,12 +55,12 @@ static size_t region_reserve(int layout, int i)
     for (int j = 0; j < 4 && r[j].size; j++)
         if (r[j].off > r[i].off && r[j].off < top)
             top = r[j].off;
-    return top - r[i].off;
+    /* Up to the next region, and at most 16 times its size: the tables cover the reserve, and
+     * a small region must still hold its tables and blocks. */
+    return top - r[i].off < 16 * r[i].size ? top - r[i].off : 16 * r[i].size;
 }
 
 /* ---- The error handler: records every report. ------------------------------------------------ */
-
-/* lib/heap_internal.h: the region's memory is known to be zero (mem.c says so of fresh pages). */
 
 static int rec_count;
 static enum mem_error rec_err;
@@ -507,18 +507,16 @@ static void walk_visit(void *ctx, void *ptr, size_t size, int used)
     char b[32], b2[32];
     if (w->msg[0])
         return;
-    while (w->i < w->m->n && w->m->s[w->i].pad)
-        w->i++;
     if (w->i == w->m->n) {
         snprintf(w->msg, sizeof w->msg, "walk: real heap has an extra block %s (%zu, %s)",
                  fmt_addr(b, (uintptr_t)ptr), size, used ? "used" : "free");
         return;
     }
     const struct mspan *s = &w->m->s[w->i++];
-    if ((uintptr_t)ptr != s->addr + M_W || size != s->size - M_W || !used != !s->used)
+    if ((uintptr_t)ptr != s->addr || size != s->size || !used != !s->used)
         snprintf(w->msg, sizeof w->msg, "walk: real block %s (%zu usable, %s), model %s (%zu, %s)",
                  fmt_addr(b, (uintptr_t)ptr), size, used ? "used" : "free",
-                 fmt_addr(b2, s->addr + M_W), s->size - M_W, s->used ? "used" : "free");
+                 fmt_addr(b2, s->addr), s->size, s->used ? "used" : "free");
 }
 
 static int full_check(struct ctx *c)
@@ -528,8 +526,6 @@ static int full_check(struct ctx *c)
         return fail(c, "heap_check found %d problem(s)", problems);
     struct walkcmp w = { &c->m, 0, "" };
     heap_walk(&c->h, walk_visit, &w);
-    while (w.i < c->m.n && c->m.s[w.i].pad)
-        w.i++;
     if (!w.msg[0] && w.i != c->m.n)
         snprintf(w.msg, sizeof w.msg, "walk: real heap lacks the model's blocks from #%zu", w.i);
     if (w.msg[0])
@@ -557,13 +553,13 @@ static void init_visit(void *ctx, void *ptr, size_t size, int used)
 {
     struct initwalk *iw = ctx;
     struct ctx *c = iw->c;
-    uintptr_t first = (uintptr_t)ptr - M_W, a = arena_base();
+    uintptr_t first = (uintptr_t)ptr, a = arena_base();
     const struct region_spec *r = layouts[c->o->layout % H_LAYOUTS].r;
     for (int i = 0; i < 4 && r[i].size; i++)
         if (first >= a + r[i].off && first < a + r[i].off + r[i].size) {
             if (used || model_add_region(&c->m, a + r[i].off, r[i].size,
                                          region_reserve(c->o->layout, i), first,
-                                         first + size + M_W) != 0)
+                                         first + size) != 0)
                 iw->bad = 1;
             return;
         }

@@ -1,5 +1,5 @@
 /* model.c - the reference model (see model.h): a plain sorted array of spans, linear searches,
- * no index, no headers, no bitmap. Written from the policy text of lib/heap.c, so that the
+ * no index, no bitmaps. Written from the policy text of lib/heap.c, so that the
  * real allocator and this agree only if both implement that text. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +8,9 @@
 
 uint64_t model_paths[MP_COUNT];
 const char *const model_path_names[MP_COUNT] = {
-    "split", "whole", "aligned-gap0", "aligned-gap-free", "aligned-pad", "merge-pad",
-    "merge-prev", "merge-next", "shrink-split", "shrink-merge", "shrink-keep", "grow-split",
+    "split", "whole", "aligned-gap0", "aligned-gap-free", "merge-prev", "merge-next", "shrink-split", "shrink-merge", "shrink-keep", "grow-split",
     "grow-whole", "move", "move-aligned", "move-fail", "no-fit", "bad-size", "NOT_IN_HEAP",
-    "MISALIGNED", "NOT_A_BLOCK", "NOT_A_BLOCK(pad)", "DOUBLE_FREE", "region-removed",
+    "MISALIGNED", "NOT_A_BLOCK", "DOUBLE_FREE", "region-removed",
     "region-busy", "region-readded", "region-extended",
 };
 #define PATH(p) (model_paths[p]++)
@@ -19,12 +18,12 @@ const char *const model_path_names[MP_COUNT] = {
 static uintptr_t up(uintptr_t v, uintptr_t a) { return (v + a - 1) / a * a; }
 static int pow2(size_t a) { return a && !(a & (a - 1)); }
 
-size_t model_block_size(size_t n)
+size_t model_block_size(size_t n, int aligned)
 {
-    if (n == 0 || n > M_MAX - M_W - M_GRANULE)
+    if (n == 0 || n > M_MAX)
         return 0;
-    size_t s = up(n + M_W, M_GRANULE);
-    return s < M_MIN ? M_MIN : s;
+    size_t s = up(n, M_GRANULE), min = aligned ? M_MIN_ALIGNED : M_MIN;
+    return s < min ? min : s;
 }
 
 void model_init(struct model *m)
@@ -78,7 +77,7 @@ static size_t span_at(const struct model *m, uintptr_t a)
     return a < s->addr + s->size ? lo - 1 : m->n;
 }
 
-/* Do spans i and i + 1 touch (same region, no end marker between)? */
+/* Do spans i and i + 1 touch (same region)? */
 static int touching(const struct model *m, size_t i)
 {
     return i + 1 < m->n && m->s[i].addr + m->s[i].size == m->s[i + 1].addr;
@@ -117,7 +116,7 @@ static int put_region(struct model *m, size_t k)
     size_t i = 0;
     while (i < m->n && m->s[i].addr < r->first)
         i++;
-    insert_at(m, i, (struct mspan){ r->first, r->end - r->first, 0, 0, 0 });
+    insert_at(m, i, (struct mspan){ r->first, r->end - r->first, 0, 0 });
     r->present = 1;
     m->total += r->end - r->first;
     m->min_free += r->end - r->first;
@@ -147,23 +146,21 @@ int model_remove_region(struct model *m, size_t k)
     return 0;
 }
 
-/* The end marker moves up to the last granule boundary of the new size, less a word; the new
- * bytes lengthen a free last block, or stand as a free block of their own if they can. */
+/* The end moves up to the last granule boundary of the new size; the new bytes lengthen a free
+ * last block, or stand as a free block of their own. */
 int model_extend_region(struct model *m, size_t k, size_t size)
 {
     struct mregion *r = &m->r[k];
     if (k >= m->nr || !r->present || size < r->given || size > r->reserve)
         return -MEM_ERR_REGION_RANGE;
-    uintptr_t end = ((r->base + size) & ~(uintptr_t)(M_GRANULE - 1)) - M_W;
+    uintptr_t end = (r->base + size) & ~(uintptr_t)(M_GRANULE - 1);
     size_t more = end - r->end, i = span_at(m, r->end - 1);
     int last_free = !m->s[i].used;
-    if (!last_free && more && more < M_MIN)
-        return -MEM_ERR_REGION_SMALL;
     if (more) {
         if (last_free)
             m->s[i].size += more;
         else
-            insert_at(m, i + 1, (struct mspan){ r->end, more, 0, 0, 0 });
+            insert_at(m, i + 1, (struct mspan){ r->end, more, 0, 0 });
         r->end = end;
         m->total += more;
         m->min_free += more;
@@ -197,7 +194,7 @@ static void take(struct model *m, size_t i, size_t need, int aligned)
 {
     struct mspan *s = &m->s[i];
     if (s->size - need >= M_MIN) {
-        struct mspan rest = { s->addr + need, s->size - need, 0, 0, 0 };
+        struct mspan rest = { s->addr + need, s->size - need, 0, 0 };
         s->size = need;
         insert_at(m, i + 1, rest);
         s = &m->s[i];
@@ -207,14 +204,13 @@ static void take(struct model *m, size_t i, size_t need, int aligned)
     }
     s->used = 1;
     s->aligned = (unsigned char)aligned;
-    s->pad = 0;
     m->used += s->size;
     note_used(m);
 }
 
 uintptr_t model_alloc(struct model *m, size_t n)
 {
-    size_t need = model_block_size(n);
+    size_t need = model_block_size(n, 0);
     size_t i = need ? first_fit(m, need) : m->n;
     if (i == m->n) {
         PATH(need ? MP_NO_FIT : MP_BAD_SIZE);
@@ -223,7 +219,7 @@ uintptr_t model_alloc(struct model *m, size_t n)
     }
     take(m, i, need, 0);
     m->allocs++;
-    return m->s[i].addr + M_W;
+    return m->s[i].addr;
 }
 
 uintptr_t model_calloc(struct model *m, size_t count, size_t size)
@@ -243,7 +239,7 @@ uintptr_t model_aligned_alloc(struct model *m, size_t align, size_t n)
 {
     if (pow2(align) && align <= M_GRANULE)
         return model_alloc(m, n);
-    size_t need = model_block_size(n);
+    size_t need = model_block_size(n, 1);
     if (!need || !pow2(align) || align > M_MAX / 2 || need > M_MAX - align) {
         PATH(MP_BAD_SIZE);
         m->failed++;
@@ -256,21 +252,14 @@ uintptr_t model_aligned_alloc(struct model *m, size_t align, size_t n)
         return 0;
     }
     uintptr_t at = m->s[i].addr;
-    uintptr_t payload = up(at + M_W, align);
-    size_t gap = payload - (at + M_W);
-    PATH(gap == 0 ? MP_GAP0 : gap < M_MIN ? MP_GAP_PAD : MP_GAP_FREE);
+    uintptr_t payload = up(at, align);
+    size_t gap = payload - at;
+    PATH(gap == 0 ? MP_GAP0 : MP_GAP_FREE);
     if (gap == 0) {
         take(m, i, need, 1);
-    } else {
-        size_t size = m->s[i].size;
-        struct mspan b = { at + gap, size - gap, 0, 0, 0 };
+    } else {                                  /* the gap stays a free block */
+        struct mspan b = { payload, m->s[i].size - gap, 0, 0 };
         m->s[i].size = gap;
-        if (gap < M_MIN) {                    /* too small to stand: a pad, used, goes with b */
-            m->s[i].used = 1;
-            m->s[i].pad = 1;
-            m->used += gap;
-            note_used(m);
-        }
         insert_at(m, i + 1, b);
         take(m, i + 1, need, 1);
     }
@@ -306,15 +295,14 @@ static enum mem_error lookup(const struct model *m, uintptr_t p, size_t *idx)
         return MEM_ERR_NOT_IN_HEAP;
     if (p % MEM_ALIGN)
         return MEM_ERR_MISALIGNED;
-    uintptr_t b = p - M_W;
-    if (b < r->first || b >= r->end)
-        return MEM_ERR_NOT_A_BLOCK;            /* region metadata, end marker, tail slack */
-    size_t i = span_at(m, b);
+    if (p < r->first || p >= r->end)
+        return MEM_ERR_NOT_A_BLOCK;            /* region metadata, tail slack */
+    size_t i = span_at(m, p);
     if (i == m->n)
         return MEM_ERR_NOT_A_BLOCK;            /* cannot happen: blocks tile [first, end) */
     if (!m->s[i].used)
-        return MEM_ERR_DOUBLE_FREE;            /* the header would lie in free memory */
-    if (m->s[i].addr != b || m->s[i].pad)
+        return MEM_ERR_DOUBLE_FREE;            /* a pointer into free memory */
+    if (m->s[i].addr != p)
         return MEM_ERR_NOT_A_BLOCK;
     *idx = i;
     return MEM_OK;
@@ -329,16 +317,12 @@ enum mem_error model_classify(const struct model *m, uintptr_t p)
 size_t model_usable(const struct model *m, uintptr_t p)
 {
     size_t i;
-    return p && lookup(m, p, &i) == MEM_OK ? m->s[i].size - M_W : 0;
+    return p && lookup(m, p, &i) == MEM_OK ? m->s[i].size : 0;
 }
 
-/* Free used span i: with the pad in front of it, then with free neighbours. */
-static void count_error(const struct model *m, uintptr_t p, enum mem_error e)
+static void count_error(enum mem_error e)
 {
-    size_t i = span_at(m, p - M_W);
-    if (e == MEM_ERR_NOT_A_BLOCK && i < m->n && m->s[i].pad)
-        PATH(MP_ERR_PAD);
-    else if (e == MEM_ERR_NOT_A_BLOCK)
+    if (e == MEM_ERR_NOT_A_BLOCK)
         PATH(MP_ERR_NOT_A_BLOCK);
     else if (e == MEM_ERR_DOUBLE_FREE)
         PATH(MP_ERR_DOUBLE_FREE);
@@ -348,18 +332,11 @@ static void count_error(const struct model *m, uintptr_t p, enum mem_error e)
         PATH(MP_ERR_NOT_IN_HEAP);
 }
 
+/* Free used span i: merge it with free neighbours. */
 static void release(struct model *m, size_t i)
 {
     m->used -= m->s[i].size;
     m->s[i].used = m->s[i].aligned = 0;
-    if (i > 0 && m->s[i - 1].pad && touching(m, i - 1)) {
-        m->used -= m->s[i - 1].size;
-        m->s[i - 1].size += m->s[i].size;
-        m->s[i - 1].used = m->s[i - 1].pad = 0;
-        remove_at(m, i);
-        i--;
-        PATH(MP_MERGE_PAD);
-    }
     if (touching(m, i) && !m->s[i + 1].used) {
         m->s[i].size += m->s[i + 1].size;
         remove_at(m, i + 1);
@@ -381,7 +358,7 @@ enum mem_error model_free(struct model *m, uintptr_t p)
     enum mem_error e = lookup(m, p, &i);
     if (e) {
         m->errors++;
-        count_error(m, p, e);
+        count_error(e);
         return e;
     }
     release(m, i);
@@ -397,10 +374,10 @@ size_t model_usable_size(struct model *m, uintptr_t p, enum mem_error *err)
     *err = lookup(m, p, &i);
     if (*err) {
         m->errors++;
-        count_error(m, p, *err);
+        count_error(*err);
         return 0;
     }
-    return m->s[i].size - M_W;
+    return m->s[i].size;
 }
 
 uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *err)
@@ -412,14 +389,14 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
     *err = lookup(m, p, &i);
     if (*err) {
         m->errors++;
-        count_error(m, p, *err);
+        count_error(*err);
         return 0;
     }
     if (n == 0) {
         release(m, i);
         return 0;
     }
-    size_t need = model_block_size(n);
+    size_t need = model_block_size(n, m->s[i].aligned);
     if (!need) {
         m->failed++;
         return 0;
@@ -436,7 +413,7 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
                 m->s[i + 1].addr -= rest;
                 m->s[i + 1].size += rest;
             } else {
-                insert_at(m, i + 1, (struct mspan){ s->addr + need, rest, 0, 0, 0 });
+                insert_at(m, i + 1, (struct mspan){ s->addr + need, rest, 0, 0 });
             }
         } else {
             PATH(MP_SHRINK_KEEP);
@@ -461,10 +438,10 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
     }
     size_t align = m->s[i].aligned ? (size_t)(p & -p) : MEM_ALIGN;
     uintptr_t q = model_aligned_alloc(m, align, n);
-    PATH(!q ? MP_MOVE_FAIL : m->s[span_at(m, p - M_W)].aligned ? MP_MOVE_ALIGNED : MP_MOVE_PLAIN);
+    PATH(!q ? MP_MOVE_FAIL : m->s[span_at(m, p)].aligned ? MP_MOVE_ALIGNED : MP_MOVE_PLAIN);
     if (!q)
         return 0;
-    release(m, span_at(m, p - M_W));
+    release(m, span_at(m, p));
     return q;
 }
 
@@ -477,7 +454,7 @@ void model_stats(const struct model *m, struct mstats *o)
         o->total_bytes += s->size;
         if (s->used) {
             o->used_bytes += s->size;
-            o->used_blocks += !s->pad;
+            o->used_blocks++;
         } else {
             o->free_bytes += s->size;
             o->free_blocks++;
@@ -485,7 +462,7 @@ void model_stats(const struct model *m, struct mstats *o)
                 largest = s->size;
         }
     }
-    o->largest_free = largest ? largest - M_W : 0;
+    o->largest_free = largest;
     o->peak_used_bytes = m->peak;
     o->min_free_bytes = m->min_free;
     for (size_t k = 0; k < m->nr; k++)

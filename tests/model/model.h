@@ -15,21 +15,20 @@
 
 #define MODEL_MAX_REGIONS 8
 
-/* One block: [addr, addr + size), addr being where its header word lies. */
+/* One block: [addr, addr + size); blocks have no header, so addr is also the payload. */
 struct mspan {
     uintptr_t addr;
     size_t size;
-    unsigned char used;    /* allocated, or a pad */
+    unsigned char used;    /* allocated */
     unsigned char aligned; /* handed out by aligned_alloc above MEM_ALIGN */
-    unsigned char pad;     /* a used fragment below MIN_BLOCK in front of an aligned block */
 };
 
 struct mregion {
     uintptr_t base;  /* the memory handed in: [base, base + given) */
     size_t given;    /* (grown by heap_region_extend) */
     size_t reserve;  /* what it may be extended to */
-    uintptr_t first; /* the first block's header */
-    uintptr_t end;   /* the end marker's header: blocks tile [first, end) */
+    uintptr_t first; /* the first block */
+    uintptr_t end;   /* blocks tile [first, end) */
     int present;     /* 0 after heap_remove_region, until it is added again */
 };
 
@@ -48,18 +47,21 @@ struct model {
     uint64_t allocs, frees, failed, errors;
 };
 
-/* Format constants, derived from the word size exactly as the specification says. */
-#define M_W        sizeof(size_t)
+/* Format constants, as the specification says: no header, 16-byte granules, a 16-byte smallest
+ * block (32 for an aligned one), and requests up to half the address space or 2^32 - 2 granules
+ * (what a region's summary can count), whichever is less. */
 #define M_GRANULE  ((size_t)16)
-#define M_MIN      (((6 * M_W) + 15) & ~(size_t)15)           /* head + 4-word node + foot */
-#define M_MAX      (((size_t)-1 >> 1) & ~(size_t)15)
+#define M_MIN      M_GRANULE
+#define M_MIN_ALIGNED (2 * M_GRANULE)
+#define M_MAX      (((size_t)-1 >> 1) / 16 < (size_t)0xFFFFFFFEu ? ((size_t)-1 >> 1) & ~(size_t)15 \
+                                                                : (size_t)0xFFFFFFFEu * 16)
 
 /* How often each policy path was taken, over all models of the process (for coverage figures). */
 enum model_path {
-    MP_SPLIT, MP_WHOLE, MP_GAP0, MP_GAP_FREE, MP_GAP_PAD, MP_MERGE_PAD, MP_MERGE_PREV,
+    MP_SPLIT, MP_WHOLE, MP_GAP0, MP_GAP_FREE, MP_MERGE_PREV,
     MP_MERGE_NEXT, MP_SHRINK_SPLIT, MP_SHRINK_MERGE, MP_SHRINK_KEEP, MP_GROW_SPLIT, MP_GROW_WHOLE,
     MP_MOVE_PLAIN, MP_MOVE_ALIGNED, MP_MOVE_FAIL, MP_NO_FIT, MP_BAD_SIZE,
-    MP_ERR_NOT_IN_HEAP, MP_ERR_MISALIGNED, MP_ERR_NOT_A_BLOCK, MP_ERR_PAD, MP_ERR_DOUBLE_FREE,
+    MP_ERR_NOT_IN_HEAP, MP_ERR_MISALIGNED, MP_ERR_NOT_A_BLOCK, MP_ERR_DOUBLE_FREE,
     MP_REGION_REMOVED, MP_REGION_BUSY, MP_REGION_READDED, MP_REGION_EXTENDED, MP_COUNT
 };
 extern uint64_t model_paths[MP_COUNT];
@@ -96,7 +98,8 @@ enum mem_error model_classify(const struct model *m, uintptr_t p);
 /* Usable bytes of the live block whose payload is p (0 if there is none). */
 size_t model_usable(const struct model *m, uintptr_t p);
 void   model_stats(const struct model *m, struct mstats *out);
-/* Block size for a request of n bytes, 0 when n is 0 or absurd. */
-size_t model_block_size(size_t n);
+/* Block size for a request of n bytes (from aligned_alloc above MEM_ALIGN: aligned), 0 when n is
+ * 0 or absurd. */
+size_t model_block_size(size_t n, int aligned);
 
 #endif

@@ -1,0 +1,29 @@
+/* core.h - what the allocator core (heap.c) offers the default heap (mem.c): each operation
+ * without lock or report, so that mem.c can take the platform's lock around it and report a
+ * misuse after dropping it. */
+#ifndef KHEAP_CORE_H
+#define KHEAP_CORE_H
+
+#include "heap.h"
+#include "heap_error.h"
+
+/* Build with -DKHEAP_DEBUG_FILL=1 (make KHEAP_DEBUG_FILL=1) and every heap starts in debug-fill
+ * mode (HEAP_F_POISON); otherwise heap_set_poison (or KHEAP_POISON=1 on the host) turns it on. */
+#ifndef KHEAP_DEBUG_FILL
+#define KHEAP_DEBUG_FILL 0
+#endif
+
+void  *heap_alloc_quiet(struct heap *h, size_t n, struct fault *f);
+void  *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *f);
+void  *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *f);
+int    heap_free_quiet(struct heap *h, void *p, struct fault *f);
+void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
+size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
+
+size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow */
+/* The free block that surely holds n bytes at alignment align, in bytes (0: refused). */
+size_t fit_bytes(size_t align, size_t n);
+size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start); /* see heap.c */
+size_t heap_move_size(struct heap *h, const void *p, size_t n);                 /* see heap.c */
+
+#endif

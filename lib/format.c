@@ -1,0 +1,78 @@
+/* format.c - the start map's skip bits: the slow paths of start_after and start_before, for a
+ * block that does not end in the chunk it starts in, and keeping the skip bits with the map.
+ *
+ * skip[0] has one bit per start word, set while that word is not zero; skip[k] has one bit per
+ * word of skip[k-1]. A search that finds nothing in its own word climbs until a level shows a
+ * non-empty word further on, then takes the lowest (or highest) bit down again: O(levels), that
+ * is O(log granules / log 64), however long the block. */
+#include "format.h"
+
+/* Level k of the start map's bit pyramid: 0 is the map itself. */
+static const mapword *level(const struct region *r, size_t k) { return k ? r->skip[k - 1] : r->start; }
+
+/* Words in level k. */
+static size_t level_words(const struct region *r, size_t k)
+{
+    size_t n = r->map_words;
+    while (k--)
+        n = (n + MAP_BITS - 1) / MAP_BITS;
+    return n;
+}
+
+size_t start_after_far(const struct region *r, size_t i)
+{
+    size_t k = 0, depth = r->skip_levels + 1;
+    mapword w;
+    do {                                    /* climb: nothing from bit i on in its word */
+        if (++k == depth)
+            return NONE;
+        i = i / MAP_BITS + 1;               /* the next word below is bit i of this level */
+        if (i / MAP_BITS >= level_words(r, k))
+            return NONE;
+        w = level(r, k)[i / MAP_BITS] & (~(mapword)0 << (i % MAP_BITS));
+    } while (!w);
+    i = i - i % MAP_BITS + low_bit(w);
+    while (k-- > 0)                         /* descend along the lowest set bits */
+        i = i * MAP_BITS + low_bit(level(r, k)[i]);
+    return i;
+}
+
+size_t start_before_far(const struct region *r, size_t i)
+{
+    size_t k = 0, depth = r->skip_levels + 1;
+    mapword w;
+    do {
+        if (++k == depth || i < MAP_BITS)
+            return NONE;
+        i = i / MAP_BITS - 1;
+        w = level(r, k)[i / MAP_BITS] & (~(mapword)0 >> (MAP_BITS - 1 - i % MAP_BITS));
+    } while (!w);
+    i = i - i % MAP_BITS + high_bit(w);
+    while (k-- > 0)
+        i = i * MAP_BITS + high_bit(level(r, k)[i]);
+    return i;
+}
+
+void start_set(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    int was_empty = *w == 0;
+    *w |= (mapword)1 << (g % MAP_BITS);
+    for (size_t k = 0; was_empty && k < r->skip_levels; k++) {
+        g /= MAP_BITS;
+        w = &r->skip[k][g / MAP_BITS];
+        was_empty = *w == 0;
+        *w |= (mapword)1 << (g % MAP_BITS);
+    }
+}
+
+void start_clear(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    *w &= ~((mapword)1 << (g % MAP_BITS));
+    for (size_t k = 0; *w == 0 && k < r->skip_levels; k++) {
+        g /= MAP_BITS;
+        w = &r->skip[k][g / MAP_BITS];
+        *w &= ~((mapword)1 << (g % MAP_BITS));
+    }
+}

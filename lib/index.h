@@ -1,0 +1,34 @@
+/* index.h - the free index: finds the lowest-addressed free block of a size, over every region of
+ * a heap, from the maps alone (format.h). Two implementations, chosen at build time:
+ *
+ *   index_tree.c  the summary tree: per chunk (one map word) its largest free block, and a
+ *                 16-way tree of maxima over the chunks, so a search descends a few cache lines
+ *                 and then picks the lowest fitting free start in one chunk. O(log n).
+ *   index_list.c  the reference: the free starts walked in address order (the textbook
+ *                 sorted-list first fit). O(n). The oracle the tree must agree with.
+ *
+ * Both return the same block for every request, since both return the lowest one that fits. */
+#ifndef KHEAP_INDEX_H
+#define KHEAP_INDEX_H
+
+#include "format.h"
+
+const char *heap_index_name(void);   /* "tree" or "list" (heap.h) */
+
+/* Bytes of summary a region of `words` map words needs, and where its levels go; the region's
+ * summary is all zeros (no free block) until index_update is called. */
+size_t index_bytes(size_t words);
+void   index_layout(struct region *r, void *tables);
+
+/* The maps changed in chunk c of region r (a free block appeared, vanished, grew or shrank
+ * there): bring the summary, and the region's place in the heap's region tree, up to date. */
+void   index_update(struct heap *h, struct region *r, size_t c);
+
+/* The lowest-addressed free block of at least `need` granules over all regions: its granule, and
+ * its region in *rp; NONE if there is none. */
+size_t index_find(struct heap *h, size_t need, struct region **rp);
+
+size_t index_largest(struct heap *h);            /* granules of the largest free block, or 0 */
+int    index_check(const struct region *r);      /* 0 when the summary matches the maps */
+
+#endif
