@@ -1,19 +1,22 @@
 /* aligned.c - aligned_alloc for every power of two, and its placement rule (heap.c):
  * the lowest-addressed free block of at least size + align - 16 bytes; the payload is the first
- * aligned address in it; the gap before stays free if it can stand as a block (>= MIN_BLOCK),
- * else it becomes a pad that goes back with the block. */
+ * aligned address in it; the gap before stays a free block (any gap can: 16 bytes are a block).
+ * Above 16, the block is at least 32 bytes. */
 #include "case_util.h"
 
 static struct heap heap;
 static struct walk before, after;
 
-struct sweep_tally { unsigned calls, gap_none, gap_free, gap_pad; };
+struct sweep_tally { unsigned calls, gap_none, gap_free, gap_16; };
 
 /* One aligned_alloc, predicted from a walk beforehand and checked against the walk after. */
 static void aligned_one(struct heap *h, size_t align, size_t n, struct sweep_tally *t)
 {
     walk_take(h, &before);
-    size_t need = t_block_size(n) + (align > MEM_ALIGN ? align - MEM_ALIGN : 0);
+    size_t block = t_block_size(n);
+    if (align > MEM_ALIGN && block < T_MIN_ALIGNED)
+        block = T_MIN_ALIGNED;
+    size_t need = block + (align > MEM_ALIGN ? align - MEM_ALIGN : 0);
     long fit = -1;
     for (size_t i = 0; i < before.n && fit < 0; i++)
         if (!before.b[i].used && before.b[i].size + T_WORD >= need)
@@ -40,19 +43,14 @@ static void aligned_one(struct heap *h, size_t align, size_t n, struct sweep_tal
     if (gap == 0) {
         t->gap_none++;
         CHECK(at >= 0 && after.b[at].used);
-    } else if (gap >= T_MIN_BLOCK) {  /* the gap stays a free block of its own */
+    } else {                          /* the gap stays a free block of its own */
         t->gap_free++;
-        CHECK(at >= 0 && !after.b[at].used && after.b[at].size == gap - T_WORD);
-    } else {                          /* a pad: not a block the walk shows */
-        t->gap_pad++;
-        CHECK(at < 0);
-        long pi = walk_find(&after, p);
-        CHECK(pi >= 0);
-        if (pi > 0)  /* the block before ends where the pad begins, and is used */
-            CHECK(after.b[pi - 1].used && after.b[pi - 1].ptr + after.b[pi - 1].size == start - T_WORD);
+        t->gap_16 += gap == 16;
+        CHECK(at >= 0 && !after.b[at].used && after.b[at].size == gap);
     }
+    CHECK(heap_usable_size(h, p) == block);
     CHECK(stats_match_walk(h) == 0);
-    /* freeing it (with its pad) gives back exactly the heap it was taken from */
+    /* freeing it gives back exactly the heap it was taken from */
     CHECK(stamp_ok(p, n, (uint32_t)align));
     CHECK(heap_free(h, p) == 0);
     VALID(h);
@@ -77,9 +75,9 @@ void aligned_sweep(void *mem, size_t len, size_t max_align)
             VALID(&heap);
         }
     }
-    case_printf("aligned_alloc sweep to %zu: %u calls, gap none %u, free %u, pad %u", max_align,
-                t.calls, t.gap_none, t.gap_free, t.gap_pad);
-    CHECK(t.gap_none > 0 && t.gap_free > 0 && t.gap_pad > 0);
+    case_printf("aligned_alloc sweep to %zu: %u calls, gap none %u, free %u (16 bytes: %u)",
+                max_align, t.calls, t.gap_none, t.gap_free, t.gap_16);
+    CHECK(t.gap_none > 0 && t.gap_free > 0 && t.gap_16 > 0);
 }
 
 /* Every power of two from 1 to 64 KiB over a 256 KiB heap. */

@@ -41,7 +41,7 @@ void case_misuse_misaligned(void);
 void case_misuse_interior(void);
 void case_misuse_into_free(void);
 void case_misuse_realloc_usable(void);
-void case_misuse_corrupt_header(void);
+void case_misuse_no_header(void);
 void case_misuse_overrun(void);
 void case_misuse_use_after_free(void);
 
@@ -91,8 +91,8 @@ const struct test_case allocator_cases[] = {
     { "misuse: interior pointer", case_misuse_interior },
     { "misuse: pointer into a free block", case_misuse_into_free },
     { "misuse: realloc and usable_size on bad pointers", case_misuse_realloc_usable },
-    { "misuse: corrupted header", case_misuse_corrupt_header },
-    { "misuse: overrun into the next header", case_misuse_overrun },
+    { "misuse: no header: writes around blocks change nothing", case_misuse_no_header },
+    { "misuse: overruns past a block", case_misuse_overrun },
     { "misuse: use after free (debug fill)", case_misuse_use_after_free },
 #ifdef KHEAP_FAILTEST
     { "failtest: fails on purpose", case_fails_on_purpose },

@@ -313,8 +313,9 @@ void case_dump_parse(void)
     dump_matches(&heap, 1, 0);
     free_all(&heap, p, 40);
     dump_matches(&heap, 1, 0);
-    /* an aligned block with a 16-byte pad in front: a filler first, so that the free rest of
-     * the heap starts 16 bytes before a 64-aligned payload */
+    /* an aligned block with a 16-byte gap in front, which stays a free block of its own: a
+     * filler first, so that the free rest of the heap starts 16 bytes before a 64-aligned
+     * payload */
     walk_take(&heap, &w);
     REQUIRE(w.n > 0 && !w.b[w.n - 1].used);
     uintptr_t top = w.b[w.n - 1].ptr;
@@ -326,7 +327,7 @@ void case_dump_parse(void)
     VALID(&heap);
     REQUIRE(filler && aligned);
     CHECK((uintptr_t)aligned == top + fb + 16);
-    dump_matches(&heap, 1, 1);
+    dump_matches(&heap, 1, 0);
     /* then holes after it */
     for (size_t i = 0; i < 40; i++) {
         p[i] = heap_alloc(&heap, 16 + (i * 53) % 400);
@@ -337,18 +338,17 @@ void case_dump_parse(void)
         p[i] = NULL;
     }
     VALID(&heap);
-    dump_matches(&heap, 1, 1);
+    dump_matches(&heap, 1, 0);
     /* a second region shows up as its own section */
     REQUIRE(heap_add_region(&heap, case_arena_big, 16384) == 0);
     VALID(&heap);
-    dump_matches(&heap, 2, 1);
+    dump_matches(&heap, 2, 0);
 
-    /* a broken heap says so in its summary */
-    size_t *head = (size_t *)p[1] - 1, saved = *head;
-    *head = (size_t)0x5A5A5A50u;
+    /* a broken heap says so in its summary (the blocks cannot break it: its own state can) */
+    heap.used_bytes += 16;
     dump_len = 0;
     heap_dump(&heap, dump_sink, NULL);
-    *head = saved;
+    heap.used_bytes -= 16;
     CHECK(dump_len > 0 && !contains(dump_text, dump_len, "check ok") &&
           contains(dump_text, dump_len, " problems\n"));
     VALID(&heap);

@@ -58,20 +58,6 @@ static void free_refused(void *ptr, enum mem_error want, const char *what)
     CHECK(snapshot_same(&heap, &snap, 1, 0) == 0);
 }
 
-static void free_refused_either(void *ptr, enum mem_error one, enum mem_error other, const char *what)
-{
-    struct snapshot snap;
-    snapshot_take(&heap, &snap, case_arena_small, MISUSE_ARENA);
-    err_log_clear();
-    int got = heap_free(&heap, ptr);
-    if (got != (int)err_log.err || err_log.count != 1 || (got != (int)one && got != (int)other))
-        case_printf("%s: heap_free(%p) returned %d, handler saw %u report(s), last %d",
-                    what, ptr, got, err_log.count, (int)err_log.err);
-    CHECK(got == (int)one || got == (int)other);
-    CHECK(err_log.count == 1 && (int)err_log.err == got && err_log.ptr == ptr);
-    CHECK(snapshot_same(&heap, &snap, 1, 0) == 0);
-}
-
 /* The whole heap goes back cleanly: every block frees, the check passes. */
 static void teardown(void)
 {
@@ -181,21 +167,22 @@ MISUSE_CASE(case_misuse_interior)
     REQUIRE(big);
     free_refused((char *)big + 2048, MEM_ERR_NOT_A_BLOCK, "interior of a big block");
     CHECK(heap_free(&heap, big) == 0);
-    /* the pad in front of an aligned block is not a block either: a filler first, so that
-     * the free rest starts 16 bytes before a 64-aligned payload */
+    /* the 16-byte gap in front of an aligned block is a free block of its own: a filler
+     * first, so that the free rest starts 16 bytes before a 64-aligned payload */
     char *top = (char *)blk[7] + t_block_size(96);   /* payload of the free rest */
     void *filler = NULL;
     for (size_t fb = T_MIN_BLOCK; fb < T_MIN_BLOCK + 64 && !filler; fb += 16) {
         uintptr_t t = (uintptr_t)top + fb;
         if (t_align_up(t, 64) - t == 16) {
-            filler = heap_alloc(&heap, fb - T_WORD);
+            filler = heap_alloc(&heap, fb);
             top += fb;
         }
     }
     REQUIRE(filler);
     char *owner = heap_aligned_alloc(&heap, 64, 100);
     REQUIRE(owner == top + 16);
-    free_refused(top, MEM_ERR_NOT_A_BLOCK, "the pad before an aligned block");
+    free_refused(top, MEM_ERR_DOUBLE_FREE, "the free gap before an aligned block");
+    free_refused(owner + 32, MEM_ERR_NOT_A_BLOCK, "inside an aligned block");
     CHECK(heap_free(&heap, owner) == 0 && heap_free(&heap, filler) == 0);
     teardown();
 }
@@ -250,89 +237,150 @@ MISUSE_CASE(case_misuse_realloc_usable)
     teardown();
 }
 
-/* A live block's header overwritten: free, realloc and usable_size report MEM_ERR_CORRUPT and
- * write nothing; heap_check sees it; with the word restored all is well again. */
-MISUSE_CASE(case_misuse_corrupt_header)
+/* ---- Nothing in a block is the heap's ------------------------------------------------------ */
+
+/* Blocks have no header: the bytes on both sides of every block boundary are the caller's. Each
+ * layout below is built on a fresh heap; then one byte is written at one place around a
+ * boundary, and a fixed script of calls on the block and its neighbours runs. Every result
+ * (pointers, codes, sizes, heap_check, the stats) must equal the script's on the untouched heap:
+ * what a caller writes over its blocks cannot mislead, damage or crash the heap. */
+enum { L_USED, L_NEXT_FREE, L_PREV_FREE, L_LAST, L_ALIGNED, L_COUNT };
+#define SCRIPT_MAX 24
+
+struct scene {
+    unsigned char *a, *b, *c;      /* a, b, c in address order; b is the block looked at */
+    uintptr_t lo, hi;              /* b's block: [lo, hi) */
+};
+
+static int scene_build(int layout, struct scene *sc)
 {
-    REQUIRE(setup() == 0);
-    size_t *head = (size_t *)blk[4] - 1, saved = *head;
-    const size_t garbage[] = {
-        (size_t)0xDEADBEEFu,           /* everything wrong, all flag bits set */
-        (size_t)0x41414141u,           /* a string ran over it */
-        0,                             /* zeroed */
-        saved & ~(size_t)1,            /* the used flag cleared */
-        saved ^ 2,                     /* the prev-used flag flipped */
-        saved | 8,                     /* marked as a pad */
-        saved + 16,                    /* size one granule too big */
-        saved - 16,                    /* size one granule too small */
-        saved * 2,                     /* size doubled */
-        (saved & 15) | ((size_t)1 << (sizeof(size_t) * 8 - 2)), /* absurd size */
-    };
-    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
-        *head = garbage[i];
-        if (heap_check(&heap) == 0)
-            case_printf("header 0x%lx: heap_check sees nothing", (unsigned long)garbage[i]);
-        CHECK(heap_check(&heap) != 0);
-        free_refused(blk[4], MEM_ERR_CORRUPT, "corrupted header");
-        struct snapshot snap;
-        snapshot_take(&heap, &snap, case_arena_small, MISUSE_ARENA);
-        err_log_clear();
-        CHECK(heap_realloc(&heap, blk[4], 200) == NULL);
-        CHECK(heap_usable_size(&heap, blk[4]) == 0);
-        CHECK(err_log.count == 2 && err_log.err == MEM_ERR_CORRUPT && err_log.ptr == blk[4]);
-        CHECK(snapshot_same(&heap, &snap, 2, 0) == 0);
-        *head = saved;
-        VALID(&heap);
+    size_t len = layout == L_LAST ? 2048 : MISUSE_ARENA;
+    if (heap_init(&heap, case_arena_small, len) != 0)
+        return -1;
+    sc->a = heap_alloc(&heap, 40);
+    sc->b = layout == L_ALIGNED ? NULL : heap_alloc(&heap, 40);
+    sc->c = NULL;
+    if (layout == L_ALIGNED) {       /* a filler, so that b sits behind a 16-byte free gap */
+        uintptr_t t = (uintptr_t)sc->a + t_block_size(40);
+        size_t fb = 16;
+        while (t_align_up(t + fb, 64) - (t + fb) != 16)
+            fb += 16;
+        void *filler = heap_alloc(&heap, fb);
+        sc->b = heap_aligned_alloc(&heap, 64, 40);
+        if (!filler || !sc->b || (uintptr_t)sc->b != t + fb + 16)
+            return -1;
     }
-    CHECK(stamps_intact());
-    teardown();
+    if (layout == L_LAST) {          /* b takes the rest: it ends where the region ends */
+        struct mem_stats s;
+        heap_stats(&heap, &s);
+        if (heap_free(&heap, sc->b) != 0)
+            return -1;
+        sc->b = heap_alloc(&heap, s.largest_free + t_block_size(40));
+    } else {
+        sc->c = heap_alloc(&heap, 40);
+    }
+    if (!sc->a || !sc->b || (layout != L_LAST && !sc->c))
+        return -1;
+    if (layout == L_NEXT_FREE && heap_free(&heap, sc->c) == 0)
+        sc->c = NULL;
+    if (layout == L_PREV_FREE && heap_free(&heap, sc->a) == 0)
+        sc->a = NULL;
+    sc->lo = (uintptr_t)sc->b;
+    sc->hi = sc->lo + heap_usable_size(&heap, sc->b);
+    return heap_check(&heap);
 }
 
-/* Writing past a block's end into the next block's header: the next free of either block
- * reports MEM_ERR_CORRUPT (and frees nothing), heap_check reports it; restored, all is well. */
-static void overrun(int next_is_free, const unsigned char *bytes, size_t count)
+/* The calls; out[] gets every result. */
+static size_t scene_script(struct scene *sc, uintptr_t *out)
 {
-    REQUIRE(setup() == 0);
-    unsigned char *a = blk[3];
-    void *b = blk[4];
-    if (next_is_free) {
-        CHECK(heap_free(&heap, b) == 0);
-        blk[4] = NULL;
-    }
-    size_t usable = heap_usable_size(&heap, a);
-    unsigned char saved[sizeof(size_t)];
-    memcpy(saved, a + usable, sizeof saved);
-    memcpy(a + usable, bytes, count);  /* the overrun: `count` bytes past the end */
-    if (memcmp(saved, a + usable, sizeof saved) == 0) {
-        case_printf("overrun wrote what was there");
-        CHECK(!"overrun bytes equal the header");
-    }
-    CHECK(heap_check(&heap) != 0);
-    free_refused(a, MEM_ERR_CORRUPT, "free of the block that overran");
-    if (next_is_free)  /* freeing a free block is wrong twice over: either cause will do */
-        free_refused_either(b, MEM_ERR_DOUBLE_FREE, MEM_ERR_CORRUPT, "free of the free block overrun");
-    else
-        free_refused(b, MEM_ERR_CORRUPT, "free of the block overrun");
-    CHECK(heap_check(&heap) != 0);
-    memcpy(a + usable, saved, sizeof saved);
-    VALID(&heap);
-    CHECK(heap_free(&heap, a) == 0);
-    blk[3] = NULL;
-    VALID(&heap);
-    teardown();
+    struct mem_stats s;
+    size_t n = 0;
+    out[n++] = (uintptr_t)heap_check(&heap);
+    out[n++] = heap_usable_size(&heap, sc->b);
+    out[n++] = sc->a ? heap_usable_size(&heap, sc->a) : 0;
+    out[n++] = sc->c ? heap_usable_size(&heap, sc->c) : 0;
+    unsigned char *b2 = heap_realloc(&heap, sc->b, 200);      /* grows or moves */
+    out[n++] = (uintptr_t)b2;
+    out[n++] = (uintptr_t)heap_free(&heap, sc->a);
+    out[n++] = (uintptr_t)heap_free(&heap, b2);
+    unsigned char *d = heap_alloc(&heap, 40), *e = heap_aligned_alloc(&heap, 64, 40);
+    out[n++] = (uintptr_t)d;
+    out[n++] = (uintptr_t)e;
+    out[n++] = (uintptr_t)heap_free(&heap, sc->c);
+    out[n++] = (uintptr_t)heap_free(&heap, d);
+    out[n++] = (uintptr_t)heap_free(&heap, e);
+    heap_stats(&heap, &s);
+    out[n++] = s.used_blocks;
+    out[n++] = s.free_blocks;
+    out[n++] = s.free_bytes;
+    out[n++] = s.error_count;
+    out[n++] = (uintptr_t)heap_check(&heap);
+    return n;
 }
 
+/* Every byte value (a sample of 16 values when case_scale is 1, as in the kernel) at every
+ * byte of the 16 before and the 16 after each end of block b. */
+MISUSE_CASE(case_misuse_no_header)
+{
+    static const unsigned char sample[16] = { 0x00, 0x01, 0x0f, 0x10, 0x11, 0x3f, 0x40, 0x5a,
+                                              0x63, 0x80, 0x93, 0xc3, 0xdb, 0xf3, 0xfe, 0xff };
+    unsigned values = case_scale >= 8 ? 256 : 16;
+    unsigned long runs = 0;
+    for (int layout = 0; layout < L_COUNT; layout++) {
+        struct scene sc;
+        uintptr_t want[SCRIPT_MAX], got[SCRIPT_MAX];
+        REQUIRE(scene_build(layout, &sc) == 0);
+        size_t n = scene_script(&sc, want);
+        CHECK(want[0] == 0 && want[n - 1] == 0 && want[n - 2] == 0);   /* checks pass, no errors */
+        for (int end = 0; end < 2; end++) {
+            for (int off = -16; off < 16; off++) {
+                for (unsigned v = 0; v < values; v++) {
+                    REQUIRE(scene_build(layout, &sc) == 0);
+                    unsigned char *at = (unsigned char *)(end ? sc.hi : sc.lo) + off;
+                    if (at < case_arena_small || at >= case_arena_small + ARENA_SMALL)
+                        continue;
+                    *at = values == 256 ? (unsigned char)v : sample[v];
+                    size_t m = scene_script(&sc, got);
+                    runs++;
+                    if (m != n || memcmp(got, want, n * sizeof got[0]) != 0) {
+                        case_printf("layout %d, %s %+d, value 0x%02x: the heap saw the write",
+                                    layout, end ? "end" : "start", off, (unsigned)*at);
+                        CHECK(!"a write over the caller's bytes changed the heap's answers");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    case_printf("no header: %lu writes around block boundaries, every answer unchanged", runs);
+    CHECK(err_log.count == 0);
+}
+
+/* The classic off-by-one: a 40-character string copied into malloc(40), with a free block
+ * after it, then more overruns of 8, 40 and 100 bytes; every call afterwards works. */
 MISUSE_CASE(case_misuse_overrun)
 {
-    static const unsigned char one[1] = { 0x41 };
-    static const unsigned char zero[1] = { 0 };
-    static const unsigned char word[8] = { 'o', 'v', 'e', 'r', 'r', 'u', 'n', '!' };
-    static const unsigned char ff[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-    for (int next_free = 0; next_free < 2; next_free++) {
-        overrun(next_free, one, 1);
-        overrun(next_free, zero, 1);
-        overrun(next_free, word, sizeof(size_t));
-        overrun(next_free, ff, sizeof(size_t));
+    static const size_t lengths[] = { 1, 8, 40, 100 };
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        REQUIRE(setup() == 0);
+        CHECK(heap_free(&heap, blk[4]) == 0);
+        blk[4] = NULL;
+        memset((char *)blk[3] + 40, 'x', lengths[i]);      /* past the end of blk[3]'s 96 bytes */
+        memset((char *)blk[3] + 96, 0, 1);
+        VALID(&heap);
+        void *p = heap_alloc(&heap, 40);
+        CHECK(p == (char *)blk[3] + t_block_size(96));    /* the free block after it, as ever */
+        CHECK(heap_free(&heap, blk[3]) == 0);
+        blk[3] = NULL;
+        CHECK(heap_free(&heap, p) == 0);
+        VALID(&heap);
+        for (int k = 5; k < 8; k++)                       /* its stamps may be gone: the caller's */
+            if (lengths[i] > 60 && k == 5) {
+                CHECK(heap_free(&heap, blk[k]) == 0);
+                blk[k] = NULL;
+            }
+        CHECK(err_log.count == 0);
+        teardown();
     }
 }
 
@@ -352,16 +400,23 @@ MISUSE_CASE(case_misuse_use_after_free)
     CHECK(b == a && err_log.count == 0);
     CHECK(heap_free(&heap, b) == 0);
 
-    a[150] = 0x77;  /* use after free, past the free block's links */
-    unsigned char *c = heap_alloc(&heap, 200);
-    VALID(&heap);
-    CHECK(c == a);
-    CHECK(err_log.count == 1 && err_log.err == MEM_ERR_USE_AFTER_FREE && err_log.ptr == a);
+    /* a write to any byte of the freed block is reported when it is handed out again */
+    static const size_t where[] = { 0, 1, 8, 15, 16, 31, 32, 150, 199 };
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+        err_log_clear();
+        a[where[i]] = 0x77;
+        unsigned char *c = heap_alloc(&heap, 200);
+        VALID(&heap);
+        CHECK(c == a);
+        if (err_log.count != 1)
+            case_printf("a write at byte %zu of a freed block went unreported", where[i]);
+        CHECK(err_log.count == 1 && err_log.err == MEM_ERR_USE_AFTER_FREE && err_log.ptr == a);
+        if (c)
+            CHECK(heap_free(&heap, c) == 0);
+    }
     struct mem_stats s;
     heap_stats(&heap, &s);
-    CHECK(s.error_count == 1);
-    if (c)
-        CHECK(heap_free(&heap, c) == 0);
+    CHECK(s.error_count == sizeof where / sizeof where[0]);
     CHECK(heap_free(&heap, guard) == 0);
     VALID(&heap);
 
@@ -380,7 +435,7 @@ MISUSE_CASE(case_misuse_use_after_free)
     CHECK(heap_free(&heap, d) == 0 && heap_free(&heap, g2) == 0);
     VALID(&heap);
     heap_stats(&heap, &s);
-    CHECK(s.used_blocks == 0 && s.free_blocks == 1 && s.error_count == 2);
+    CHECK(s.used_blocks == 0 && s.free_blocks == 1 && s.error_count == sizeof where / sizeof where[0] + 1);
 
     /* a region added while the fill is on is filled too: its first allocation is clean */
     err_log_clear();
