@@ -54,6 +54,10 @@ struct region {
                                  of sum[k-1]; the last level has one entry: the region's largest */
     size_t sum_levels;
     size_t sum_size[SUM_MAX]; /* entries per level */
+    size_t sum_reach;         /* levels in use: every summarised free block starts below chunk
+                                 FANOUT^sum_reach, so a search starts at sum[sum_reach - 1][0] */
+    size_t wild;              /* the last block's start if it is free, else NONE: the index keeps
+                                 it out of the summary (it changes with most allocations) */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
     char *base;               /* the start the caller handed in */
     size_t given;             /* the size the caller handed in (or extended it to) */
@@ -96,7 +100,10 @@ static inline size_t start_after(const struct region *r, size_t g)
 {
     size_t i = g + 1;
     mapword w = r->start[i / MAP_BITS] & (~(mapword)0 << (i % MAP_BITS));
-    return w ? i - i % MAP_BITS + low_bit(w) : start_after_far(r, i);
+    if (w)
+        return i - i % MAP_BITS + low_bit(w);
+    w = r->start[i / MAP_BITS + 1];      /* the word after: there is one, as the sentinel's is last */
+    return w ? (i / MAP_BITS + 1) * MAP_BITS + low_bit(w) : start_after_far(r, i);
 }
 
 /* The last block start before granule g (g > 0: granule 0 always starts a block). */
@@ -104,7 +111,10 @@ static inline size_t start_before(const struct region *r, size_t g)
 {
     size_t i = g - 1;
     mapword w = r->start[i / MAP_BITS] & (~(mapword)0 >> (MAP_BITS - 1 - i % MAP_BITS));
-    return w ? i - i % MAP_BITS + high_bit(w) : start_before_far(r, i);
+    if (w)
+        return i - i % MAP_BITS + high_bit(w);
+    w = i >= MAP_BITS ? r->start[i / MAP_BITS - 1] : 0;
+    return w ? (i / MAP_BITS - 1) * MAP_BITS + high_bit(w) : start_before_far(r, i);
 }
 
 void start_set(struct region *r, size_t g);     /* format.c: the start bit and its skip bits */

@@ -88,7 +88,6 @@
 
 static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
 static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
-static size_t chunk(size_t g) { return g / MAP_BITS; }
 
 /* Granules for a request of n bytes at alignment align, or 0 when n is 0 or absurd. */
 static size_t granules_for(size_t n, size_t align)
@@ -232,7 +231,7 @@ static size_t tables_layout(struct region *r, char *at, size_t capacity)
         r->skip_levels = k;
         r->leaf = (uint8_t *)(at + bytes);
     }
-    bytes += align_up(words, sizeof(uint32_t));
+    bytes += align_up(words, FANOUT);     /* every level padded to whole nodes: loops of 16 */
     n = words;
     k = 0;
     do {                                 /* summary levels, until one entry */
@@ -241,7 +240,7 @@ static size_t tables_layout(struct region *r, char *at, size_t capacity)
             r->sum[k] = (uint32_t *)(void *)(at + bytes);
             r->sum_size[k] = n;
         }
-        bytes += n * sizeof(uint32_t);
+        bytes += align_up(n, FANOUT) * sizeof(uint32_t);
         k++;
     } while (n > 1);
     if (r)
@@ -335,6 +334,8 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
     if (!(flags & HEAP_REGION_ZEROED))
         memset((void *)l.tables, 0, l.table_bytes);
     tables_layout(r, (char *)l.tables, l.capacity);
+    r->sum_reach = 1;
+    r->wild = NONE;
     r->first = (char *)l.first;
     r->granules = granules;
     r->base = start;
@@ -345,7 +346,7 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
     map_set(r->mark, 0);                 /* one free block ... */
     start_set(r, granules);              /* ... up to the sentinel */
     rb_insert(&h->regions, &r->node);
-    index_update(h, r, 0);
+    index_added(h, r, 0, granules);
 
     size_t bytes = granules * GRANULE;
     ANNOTATE_NOACCESS(r->first, bytes);  /* to memcheck, free memory is off limits */
@@ -413,7 +414,7 @@ static int region_extend(struct heap *h, void *start, size_t size)
         start_set(r, now);
         r->granules = now;
         r->clean = region_end(r);
-        index_update(h, r, chunk(lo));
+        index_added(h, r, lo, now - lo);
         size_t more = (now - old) * GRANULE;
         ANNOTATE_NOACCESS(gran_addr(r, old), more);
         poison(h, r, old, now);
@@ -472,14 +473,6 @@ int heap_remove_region(struct heap *h, void *start)
 
 /* ---- Blocks -------------------------------------------------------------------------------- */
 
-/* The summary follows the maps: each changed chunk once. */
-static void update_chunks(struct heap *h, struct region *r, size_t a, size_t b)
-{
-    index_update(h, r, chunk(a));
-    if (b != NONE && chunk(b) != chunk(a))
-        index_update(h, r, chunk(b));
-}
-
 /* Memory at or above r->clean was never handed out; in a zeroed region it still holds zeros.
  * Everything handed out moves the mark up. */
 static void mark_dirty(struct region *r, size_t end)
@@ -510,8 +503,9 @@ static void block_release(struct heap *h, struct region *r, size_t g, size_t end
     }
     h->free_blocks += 1 - (size_t)prev_free - (size_t)next_free;
     poison(h, r, g, end);                /* the neighbours hold the fill already */
-    update_chunks(h, r, lo, next_free ? end : NONE);
-    (void)hi;
+    if (next_free)
+        index_removed(h, r, end, hi - end);
+    index_added(h, r, lo, hi - lo);
 }
 
 /* The caller frees used block [g, end): memcheck and the counters learn of it, then it goes. */
@@ -573,7 +567,11 @@ static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *f
         map_set(r->mark, rest);
     }
     h->free_blocks += (size_t)(b > g) + (size_t)(rest < end) - 1;
-    update_chunks(h, r, g, rest < end ? rest : NONE);
+    index_removed(h, r, g, end - g);
+    if (b > g)
+        index_added(h, r, g, b - g);
+    if (rest < end)
+        index_added(h, r, rest, end - rest);
     h->used_blocks++;
     account_used(h, need * GRANULE);
     mark_dirty(r, rest);
@@ -665,7 +663,9 @@ static void block_grow(struct heap *h, struct region *r, size_t g, size_t end, s
     } else {
         h->free_blocks--;
     }
-    update_chunks(h, r, end, top < next_end ? top : NONE);
+    index_removed(h, r, end, next_end - end);
+    if (top < next_end)
+        index_added(h, r, top, next_end - top);
     account_used(h, (top - end) * GRANULE);
     mark_dirty(r, top);
 }

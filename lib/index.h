@@ -20,8 +20,14 @@ const char *heap_index_name(void);   /* "tree" or "list" (heap.h) */
 size_t index_bytes(size_t words);
 void   index_layout(struct region *r, void *tables);
 
-/* The maps changed in chunk c of region r (a free block appeared, vanished, grew or shrank
- * there): bring the summary, and the region's place in the heap's region tree, up to date. */
+/* The maps changed: bring the summary, and the region's place in the heap's region tree, up to
+ * date. After a change the heap calls index_removed for every free block that went or shrank
+ * (its start and its old size, in granules), then index_added for every free block that
+ * appeared or grew (its start and its new size). Most calls cost a compare or two: a block
+ * that was not its chunk's largest leaves the summary as it is. index_update recomputes chunk c
+ * from the maps. */
+void   index_removed(struct heap *h, struct region *r, size_t g, size_t size);
+void   index_added(struct heap *h, struct region *r, size_t g, size_t size);
 void   index_update(struct heap *h, struct region *r, size_t c);
 
 /* The lowest-addressed free block of at least `need` granules over all regions: its granule, and

@@ -14,6 +14,22 @@ void index_update(struct heap *h, struct region *r, size_t c)
     (void)c;
 }
 
+void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
+{
+    (void)h;
+    (void)r;
+    (void)g;
+    (void)size;
+}
+
+void index_added(struct heap *h, struct region *r, size_t g, size_t size)
+{
+    (void)h;
+    (void)r;
+    (void)g;
+    (void)size;
+}
+
 /* Each free block of r in address order: the next free start at or after granule g, or NONE. */
 static size_t free_from(const struct region *r, size_t g)
 {
