@@ -33,10 +33,11 @@ KCFLAGS    := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -g -m32 -ffreestanding -fno-pie
               -fno-asynchronous-unwind-tables -fno-builtin -Ilib -Ikernel -Itests -MMD -MP
 
 # ---- The allocator (lib/) -------------------------------------------------------------------
-# The core, with the fast free index (index_tree.c) or the reference sorted list (index_list.c).
-LIB_CORE  := lib/heap.c lib/format.c lib/heap_error.c lib/heap_check.c lib/mem.c lib/rbtree.c
-LIB_TREE  := $(LIB_CORE) lib/index_tree.c
-LIB_LIST  := $(LIB_CORE) lib/index_list.c
+# The core, with the fast free index (index_tree.c) or the reference sorted walk (index_list.c):
+# the list lives in lib/files.mk, which the README's recipe names too.
+include lib/files.mk
+LIB_TREE  := $(LIB_SRC)
+LIB_LIST  := $(LIB_SRC_LIST)
 
 include tools/build.mk
 include host/build.mk

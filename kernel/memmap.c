@@ -1,8 +1,8 @@
 /* memmap.c - draws the default heap region by region. Each region gets one scale: a cell is
  * the smallest power of two (at least MAP_CELL_MIN bytes) that fits the region into
  * MEMMAP_ROWS rows of MEMMAP_COLUMNS cells. A walk of the heap (under its lock) marks each
- * cell with what lies in it; a block owns its bytes up to the next block's payload, so
- * headers count with the block before them and the picture has no holes. */
+ * cell with what lies in it; blocks tile the region after its tables, so the picture has no
+ * holes. */
 #include <stdint.h>
 #include "kprintf.h"
 #include "mem.h"
@@ -67,7 +67,7 @@ static void visit(void *ctx, void *ptr, size_t size, int used)
     if (p->prev)
         mark(p, p->prev, at, kind(p->prev_used));
     else
-        mark(p, p->start, at, CELL_META); /* descriptor and start bitmap */
+        mark(p, p->start, at, CELL_META); /* descriptor and tables */
     count(p, size, used);
     p->prev = at;
     p->prev_used = used;

@@ -433,14 +433,14 @@ static void cmd_stats(int n, char **w)
     kprintf("stats of the default heap:\n");
     stat_line("total_bytes", st.total_bytes, "bytes in blocks over all regions");
     stat_line("free_bytes", st.free_bytes, "bytes in free blocks");
-    stat_line("used_bytes", st.used_bytes, "bytes in allocated blocks, headers included");
+    stat_line("used_bytes", st.used_bytes, "bytes in allocated blocks (requests rounded up to 16)");
     stat_line("largest_free", st.largest_free, "largest request that fits now");
     stat_line("free_blocks", st.free_blocks, "free blocks");
     stat_line("used_blocks", st.used_blocks, "allocated blocks");
     stat_line("peak_used_bytes", st.peak_used_bytes, "highest used_bytes ever");
     stat_line("min_free_bytes", st.min_free_bytes, "lowest free_bytes ever");
     stat_line("region_count", st.region_count, "regions");
-    stat_line("overhead_bytes", st.overhead_bytes, "region metadata (descriptors, bitmaps, end markers)");
+    stat_line("overhead_bytes", st.overhead_bytes, "region metadata (descriptors and tables)");
     stat_line("alloc_count", st.alloc_count, "successful allocations");
     stat_line("free_count", st.free_count, "successful frees");
     stat_line("failed_count", st.failed_count, "allocations refused");

@@ -3,9 +3,8 @@
  * allocation addressable for exactly the bytes requested, each free unaddressable again, so an
  * overrun or a use after free in the caller's code is reported. The heap's own reads and
  * writes of its metadata happen with error reporting switched off (ANNOTATE_ENTER/LEAVE), and
- * every metadata word it writes is marked defined, so memcheck's view of it stays exact. The
- * price: a freed block that heads a free run holds the index node in its first 32 bytes (16
- * on i386), and a read there after free goes unreported; anywhere else it is caught.
+ * its tables lie outside every block, so memcheck's view of the blocks stays exact: every byte
+ * of a freed block is off limits, and any read there is reported.
  * Without the flag every macro is empty: no cost, and lib/ stays freestanding. */
 #ifndef KHEAP_ANNOTATE_H
 #define KHEAP_ANNOTATE_H

@@ -37,19 +37,19 @@ const char  *mem_strerror(enum mem_error err);       /* "double free", ... */
 
 /* ---- Statistics ----------------------------------------------------------------------- */
 
-/* Byte figures count whole blocks (header included); total = free + used. The first five are
+/* Byte figures count whole blocks (a request rounded up to 16); total = free + used. The first five are
  * state: after freeing everything they equal those of the fresh heap. The rest keep history. */
 struct mem_stats {
     size_t   total_bytes;     /* bytes in blocks, over all regions (region metadata excluded) */
     size_t   free_bytes;      /* bytes in free blocks */
-    size_t   used_bytes;      /* bytes in allocated blocks, headers and alignment slack included */
+    size_t   used_bytes;      /* bytes in allocated blocks, rounding included */
     size_t   largest_free;    /* largest request the heap can satisfy now (usable bytes at MEM_ALIGN) */
     size_t   free_blocks;     /* number of free blocks */
     size_t   used_blocks;     /* number of allocated blocks */
     size_t   peak_used_bytes; /* highest used_bytes ever */
     size_t   min_free_bytes;  /* lowest free_bytes ever (raised by the size of each region added) */
     size_t   region_count;    /* regions in the heap */
-    size_t   overhead_bytes;  /* region metadata: descriptors, start bitmaps, end markers */
+    size_t   overhead_bytes;  /* region metadata: descriptors and tables (maps, skip bits, summary), slack */
     uint64_t alloc_count;     /* successful allocations (alloc, calloc, aligned, realloc that moved) */
     uint64_t free_count;      /* successful frees (free, and realloc's release of a moved block) */
     uint64_t failed_count;    /* allocations refused: no room, zero or absurd size */
@@ -79,20 +79,19 @@ int    heap_init(struct heap *h, void *start, size_t size);
  * too small, overlaps another, or wraps is refused with a negative enum mem_error. */
 int    heap_add_region(struct heap *h, void *start, size_t size);
 /* Like heap_add_region, for a region that may grow later, up to start + reserve (reserve >=
- * size), with heap_region_extend. Its start bitmap covers the reserve (1/128 of it). flags:
+ * size), with heap_region_extend. Its tables cover the reserve (1.7% of it). flags:
  * HEAP_REGION_ZEROED if [start, start + size) holds zeros (fresh pages): the heap then writes
  * only what it must, and calloc need not clear what it hands out from there (heap_region_zeroed). */
 int    heap_add_region_reserve(struct heap *h, void *start, size_t size, size_t reserve,
                                unsigned flags);
 #define HEAP_REGION_ZEROED 1u
 /* Move the end of the region added at start up to start + size (no further than its reserve):
- * the new bytes join the heap as free memory, merged with a free last block. 0, or a negative
- * enum mem_error: not a region's start, shrinking, or past the reserve (REGION_RANGE); fewer
- * new bytes than a block when the last block is in use (REGION_SMALL); a damaged last block
- * (CORRUPT). */
+ * the new bytes join the heap as free memory, merged with a free last block (less than a granule
+ * more joins nothing yet). 0, or -MEM_ERR_REGION_RANGE: not a region's start, shrinking, or past
+ * the reserve. */
 int    heap_region_extend(struct heap *h, void *start, size_t size);
-/* The smallest region whose one free block can hold block_bytes (a block size: request plus
- * header, rounded to 16, plus any alignment slack) when added with the given reserve (0: no
+/* The smallest region whose one free block can hold block_bytes (a block size: the request
+ * rounded up to 16, plus any alignment slack) when added with the given reserve (0: no
  * reserve); 0 if no region can (or none within the reserve). */
 size_t heap_region_size(size_t block_bytes, size_t reserve);
 /* Give back a region whose memory is entirely free; 0, or -1 if it is not (or unknown). */

@@ -60,7 +60,7 @@ static int check_maps(struct checker *c, const struct region *r)
     int before = c->problems;
     if (r->granules == 0 || r->granules > r->capacity || !is_start(r, 0) || !is_start(r, r->granules))
         problem(c, "block map has lost its first block or its end", r->first);
-    for (size_t w = 0; w < r->map_words; w++) {
+    for (size_t w = (r->granules + 1) / MAP_BITS; w < r->map_words; w++) {
         mapword beyond = word_mask(r->granules + 1, (r->map_words) * MAP_BITS, w);
         if ((r->start[w] | r->mark[w]) & beyond) {
             problem(c, "block map marks granules beyond the region's end", gran_addr(r, w * MAP_BITS));
@@ -74,11 +74,17 @@ static int check_maps(struct checker *c, const struct region *r)
         size_t n = r->map_words;
         for (size_t i = 0; i < k; i++)
             n = (n + MAP_BITS - 1) / MAP_BITS;
-        for (size_t i = 0; i < n; i++)
-            if (map_get(r->skip[k], i) != (below[i] != 0)) {
-                problem(c, "skip bits disagree with the start map", r->skip[k]);
-                return 1;
+        mapword want = 0;                /* skip word i / MAP_BITS, built from the words below */
+        for (size_t i = 0; i < n; i++) {
+            want |= (mapword)(below[i] != 0) << (i % MAP_BITS);
+            if (i % MAP_BITS == MAP_BITS - 1 || i == n - 1) {
+                if (r->skip[k][i / MAP_BITS] != want) {
+                    problem(c, "skip bits disagree with the start map", r->skip[k]);
+                    return 1;
+                }
+                want = 0;
             }
+        }
     }
     return c->problems != before;
 }

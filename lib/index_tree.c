@@ -21,6 +21,8 @@
 
 const char *heap_index_name(void) { return "tree"; }
 
+static size_t align_up_fanout(size_t n) { return (n + FANOUT - 1) / FANOUT * FANOUT; }
+
 /* The largest free block starting in chunk c, in granules (the wilderness aside). */
 static size_t chunk_max(const struct region *r, size_t c)
 {
@@ -200,17 +202,31 @@ size_t index_find(struct heap *h, size_t need, struct region **rp)
 
 size_t index_largest(struct heap *h) { return h->regions ? h->regions->max : 0; }
 
-/* Every leaf and every entry equals its recomputation from the maps and the level below. */
+/* Every leaf and every entry equals its recomputation from the maps and the level below; one
+ * pass over each level, most of it over zeros (a large region is mostly one free block). */
 int index_check(const struct region *r)
 {
     int bad = 0;
-    for (size_t c = 0; c < r->map_words; c++) {
-        size_t m = chunk_max(r, c);
+    size_t best = 0;
+    for (size_t c = 0; c < align_up_fanout(r->map_words); c++) {
+        size_t m = c < r->map_words && (r->start[c] & r->mark[c]) ? chunk_max(r, c) : 0;
         bad += r->leaf[c] != (m < LEAF_FULL ? m : LEAF_FULL);
+        best = m > best ? m : best;
+        if (c % FANOUT == FANOUT - 1) {
+            bad += r->sum[0][c / FANOUT] != best;
+            best = 0;
+        }
     }
-    for (size_t k = 0; k < r->sum_levels; k++)
-        for (size_t j = 0; j < r->sum_size[k]; j++)
-            bad += r->sum[k][j] != (k < r->sum_reach ? node_max(r, k, j) : 0);
+    for (size_t k = 1; k < r->sum_levels; k++) {
+        const uint32_t *below = r->sum[k - 1];
+        for (size_t i = 0; i < align_up_fanout(r->sum_size[k - 1]); i++) {
+            best = below[i] > best ? below[i] : best;
+            if (i % FANOUT == FANOUT - 1) {
+                bad += r->sum[k][i / FANOUT] != (k < r->sum_reach ? best : 0);
+                best = 0;
+            }
+        }
+    }
     size_t last = start_before(r, r->granules);
     bad += r->wild != (is_free(r, last) ? last : NONE);
     if (r->sum_reach < r->sum_levels)    /* nothing summarised beyond the reach */

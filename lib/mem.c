@@ -20,7 +20,7 @@ void mem_unlock(unsigned long state) { seam_unlock(state); }
 
 /* The first try found no room: ask the platform for a region that holds a block of
  * block_bytes (0: a request the heap refuses anyway, so no growing) and add it. A region with
- * room to grow gets a larger bitmap, so its size is worked out again for its reserve. The retry
+ * room to grow gets larger tables, so its size is worked out again for its reserve. The retry
  * is then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
 static int grown(size_t block_bytes)
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lib_symbols.sh - lib/ may call memcpy, memmove, memset, memcmp and the seam (seam_*), nothing
-# else outside itself (DESIGN.md section 1). Given lib's object files, list the symbols they
+# else outside itself: the platform provides those four and implements the seam. Given lib's object files, list the symbols they
 # leave undefined that none of them defines, and fail on any other than those.
 # usage: tests/host/lib_symbols.sh build/host/tree/lib/*.o
 set -euo pipefail
