@@ -42,6 +42,7 @@ void case_misuse_interior(void);
 void case_misuse_into_free(void);
 void case_misuse_realloc_usable(void);
 void case_misuse_no_header(void);
+void case_misuse_garbage(void);
 void case_misuse_overrun(void);
 void case_misuse_use_after_free(void);
 
@@ -93,6 +94,7 @@ const struct test_case allocator_cases[] = {
     { "misuse: realloc and usable_size on bad pointers", case_misuse_realloc_usable },
     { "misuse: no header: writes around blocks change nothing", case_misuse_no_header },
     { "misuse: overruns past a block", case_misuse_overrun },
+    { "misuse: random garbage over random blocks, heap_check never faults", case_misuse_garbage },
     { "misuse: use after free (debug fill)", case_misuse_use_after_free },
 #ifdef KHEAP_FAILTEST
     { "failtest: fails on purpose", case_fails_on_purpose },
