@@ -1,7 +1,9 @@
 # tests/model/build.mk - the reference model, the differential test and the libFuzzer harness.
 #
 #   make diff-test            regression inputs, then the random differential test, against both
-#                             indexes (libkheap.a and libkheap-list.a); part of host-test.
+#                             indexes (libkheap.a and libkheap-list.a), then the first-fit property
+#                             on every trace in tests/traces/ (tests/model/traces.c); part of
+#                             host-test. TRACE_MODEL_OPS, TRACE_CHECK_EVERY: see traces.c
 #                             DIFF_SEED, DIFF_OPS, DIFF_RUN_OPS, DIFF_CHECK_ALL, DIFF_CHECK_EVERY:
 #                             see tests/model/diff.c
 #   make fuzz                 libFuzzer (clang, ASan + UBSan) for FUZZ_SECONDS (60) from
@@ -12,7 +14,7 @@
 MODEL_DIR    := $(BUILD)/model/$(TOOLCHAIN)
 MODEL_COMMON := $(MODEL_DIR)/model.o $(MODEL_DIR)/harness.o
 MODEL_BINS   := $(MODEL_DIR)/diff-tree $(MODEL_DIR)/diff-list $(MODEL_DIR)/replay-tree \
-                $(MODEL_DIR)/replay-list
+                $(MODEL_DIR)/replay-list $(MODEL_DIR)/traces-tree
 
 $(MODEL_DIR)/%.o: tests/model/%.c
 	@mkdir -p $(dir $@)
@@ -25,6 +27,8 @@ $(MODEL_DIR)/replay.o: tests/model/fuzz.c
 $(MODEL_DIR)/diff-tree: $(MODEL_DIR)/diff.o $(MODEL_COMMON) $(HOST_LIB)
 	$(CC) -o $@ $^
 $(MODEL_DIR)/diff-list: $(MODEL_DIR)/diff.o $(MODEL_COMMON) $(HOST_LIB_LIST)
+	$(CC) -o $@ $^
+$(MODEL_DIR)/traces-tree: $(MODEL_DIR)/traces.o $(MODEL_DIR)/model.o $(HOST_LIB)
 	$(CC) -o $@ $^
 $(MODEL_DIR)/replay-tree: $(MODEL_DIR)/replay.o $(MODEL_COMMON) $(HOST_LIB)
 	$(CC) -o $@ $^
@@ -43,6 +47,7 @@ diff-test: $(MODEL_BINS)
 	$(MODEL_DIR)/replay-list tests/model/regress tests/model/corpus || rc=1; \
 	$(MODEL_DIR)/diff-tree tree || rc=1; \
 	$(MODEL_DIR)/diff-list list || rc=1; \
+	$(MODEL_DIR)/traces-tree tree tests/traces/*.rep.gz || rc=1; \
 	if [ $$rc = 0 ]; then echo "diff-test: passed"; else echo "diff-test: FAILED"; fi; exit $$rc
 
 fuzz-replay: $(MODEL_DIR)/replay-tree $(MODEL_DIR)/replay-list
