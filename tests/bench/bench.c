@@ -46,13 +46,18 @@
  *                frequency (calibrated against CLOCK_MONOTONIC). Churn: the measured pairs
  *                only; frag and traces: every operation.
  *   peak_live    highest sum of requested sizes live at once (over the whole run, fill included)
- *   extent       kheap/rbtree/list: the highest block end ever handed out minus the start of
- *                the region's first block, plus the start bitmap that span needs (1/128 of it):
- *                the memory the heap needed from its region. textbook: the highest block end
- *                ever handed out minus the arena's start (it has no side tables). glibc: the
- *                highest chunk end ever handed out from the brk heap minus the program break at
- *                start, plus the bytes of live mmapped chunks (usable size + 16, page-rounded);
- *                the peak of that sum.
+ *   extent       the memory the allocator needed for the blocks it handed out, at its peak.
+ *                "Block end" below is payload + usable size, the highest byte the caller may use.
+ *                kheap, rbtree, list (anything behind heap.h; nothing is assumed about the block
+ *                format): (highest block end ever handed out - space_base) * (1 + ratio), where
+ *                space_base = the first payload address heap_walk reports on the fresh heap,
+ *                and ratio = overhead_bytes / total_bytes from heap_stats right after heap_init:
+ *                the region's side tables (descriptor, bitmaps, end marker), charged in
+ *                proportion to the part of the region used. textbook: highest block end ever
+ *                handed out - the arena's start (it has no side tables). glibc: the highest
+ *                chunk end ever handed out from the brk heap minus the program break at start,
+ *                plus the bytes of live mmapped chunks (usable size + 16, page-rounded); the
+ *                peak of that sum.
  *   eff          peak_live / peak extent
  */
 #include <errno.h>
@@ -208,7 +213,7 @@ static void tsc_calibrate(void)
 /* ---- The allocator under test ------------------------------------------------------------- */
 
 #define ARENA_BYTES ((size_t)2 << 30)
-static uintptr_t space_base; /* where the extent is counted from: the first block's start */
+static uintptr_t space_base; /* where the extent is counted from (see the head comment) */
 
 #if defined(HEAP_API)
 #if defined(ALLOC_KHEAP)
@@ -220,19 +225,21 @@ static uintptr_t space_base; /* where the extent is counted from: the first bloc
 #endif
 static struct heap heap;
 static char *arena;
+static double side_ratio; /* side tables per byte of blocks (heap_stats), charged on the extent */
 
 static inline void *A(size_t n) { return heap_alloc(&heap, n); }
 static inline void F(void *p) { heap_free(&heap, p); }
 static inline void *R(void *p, size_t n) { return heap_realloc(&heap, p, n); }
 static inline size_t U(void *p) { return heap_usable_size(&heap, p); }
 
-static void first_block(void *ctx, void *ptr, size_t size, int used)
+/* The fresh heap's first payload address (its one free block's), whatever the block format. */
+static void first_payload(void *ctx, void *ptr, size_t size, int used)
 {
     (void)size;
     (void)used;
     uintptr_t *first = ctx;
     if (!*first)
-        *first = (uintptr_t)ptr - sizeof(size_t); /* a block starts one word before its payload */
+        *first = (uintptr_t)ptr;
 }
 
 static void alloc_setup(void)
@@ -241,7 +248,14 @@ static void alloc_setup(void)
     int rc = heap_init(&heap, arena, ARENA_BYTES);
     if (rc)
         die("heap_init failed: %d", rc);
-    heap_walk(&heap, first_block, &space_base);
+    heap_walk(&heap, first_payload, &space_base);
+    if (!space_base)
+        die("heap_walk reported no block in the fresh heap");
+    struct mem_stats s;
+    heap_stats(&heap, &s);
+    if (!s.total_bytes)
+        die("heap_stats: the fresh heap has no bytes in blocks");
+    side_ratio = (double)s.overhead_bytes / (double)s.total_bytes;
 }
 #elif defined(ALLOC_TEXTBOOK)
 #define STR_(x) #x
@@ -321,7 +335,7 @@ static void space_after_alloc(void *p, size_t n)
         run.high = end;
     extent = run.high - space_base;
 #ifdef HEAP_API
-    extent += extent / 128; /* the start bitmap: one bit per 16-byte granule */
+    extent += (size_t)((double)extent * side_ratio + 0.5); /* side tables, pro rata */
 #endif
 #endif
     if (extent > run.peak_extent)
