@@ -18,14 +18,15 @@
 #   bench-textbook16  -DALLOC_TEXTBOOK=16, tests/bench/textbook.c with TEXTBOOK_ALIGN=16
 #   bench-textbook8   the same at 8-byte alignment
 #   bench-glibc       -DALLOC_GLIBC
-# tests/bench/run.py drives them. The i386 .text figure compiles the allocator core alone at
-# -Os with the kernel's cross compiler.
+# tests/bench/run.py drives them. The i386 .text figure compiles the allocator core (lib/'s
+# tree build without the checker and the default heap) alone at -Os with the kernel's cross
+# compiler.
 
 BENCH_DIR      := $(BUILD)/bench
 BENCH_SRC      := tests/bench/bench.c
 BENCH_DRIVER   := tests/bench/run.py
-BENCH_CORE     := lib/heap.c lib/rbtree.c lib/index_tree.c
-BENCH_CORE_OBJ := $(patsubst lib/%.c,$(BENCH_DIR)/i386/%.o,$(BENCH_CORE))
+BENCH_CORE     := $(filter-out lib/mem.c lib/heap_check.c,$(LIB_TREE))
+BENCH_CORE_OBJ := $(patsubst %.c,$(BENCH_DIR)/i386/%.o,$(BENCH_CORE))
 BENCH_CORE_FLAGS := -std=c11 $(WARN) -m32 -Os -ffreestanding -fno-pie -fno-stack-protector -Ilib -Ikernel
 
 # The baselines are compiled without lib/ on the include path.
@@ -78,7 +79,7 @@ $(BENCH_TB_BINS): $(BENCH_DIR)/bench-textbook%: $(BENCH_SRC) $(BENCH_DIR)/textbo
 BENCH_BINS := $(addprefix $(BENCH_DIR)/bench-,kheap rbtree list glibc) $(BENCH_TB_BINS)
 
 # ---- The i386 .text figure
-$(BENCH_DIR)/i386/%.o: lib/%.c
+$(BENCH_DIR)/i386/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(KCC) $(BENCH_CORE_FLAGS) -c $< -o $@
 
