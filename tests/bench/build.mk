@@ -7,6 +7,8 @@
 #   make bench BENCH_QUICK=1    fewer pairs, shorter caps, two traces
 #   make bench-smoke            tiny sizes, one run each: binaries work, CSV written
 #   make bench BENCH_REAL=0     without tests/real/bench-real at the end
+#   make bench BENCH_SPACE_CAP=60  the textbook space runs' cap in seconds (default: the same
+#                               cap as every process, 10 s; quick 1 s)
 #
 # One source, tests/bench/bench.c, one binary per allocator (the heap.h libraries export the
 # same names, hence one binary each):
@@ -95,7 +97,8 @@ BENCH_REAL_SO := $(if $(and $(filter-out 0,$(BENCH_REAL)),$(wildcard tests/real/
 bench: $(BENCH_BINS) $(BENCH_CORE_OBJ) $(BENCH_REAL_SO)
 	python3 $(BENCH_DRIVER) $(BENCH_ARGS) --out $(BENCH_DIR) \
 	    $(if $(BENCH_REAL_SO),--real-args '$(PRELOAD_SO) $(BUILD)',--no-real) \
-	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS))
+	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS)) \
+	    $(if $(BENCH_SPACE_CAP),--space-cap $(BENCH_SPACE_CAP))
 
 bench-smoke: $(BENCH_BINS) $(BENCH_CORE_OBJ)
 	python3 $(BENCH_DRIVER) $(BENCH_ARGS) --out $(BENCH_DIR)/smoke --smoke
