@@ -1,14 +1,19 @@
-/* bench.c - one allocator benchmark, built three times:
+/* bench.c - one allocator benchmark, built once per allocator:
  *
- *   -DALLOC_KHEAP   kheap (build/host/libkheap.a, the red-black-tree free index)
- *   -DALLOC_LIST    the same allocator with the sorted-list index (libkheap-list.a): the
- *                   textbook O(n) "reference first fit"
- *   -DALLOC_GLIBC   glibc malloc/free/realloc
+ *   -DALLOC_KHEAP       kheap (build/host/libkheap.a, lib/ with its fast free index)
+ *   -DALLOC_RBTREE      the previous design, the red-black-tree free index, frozen at commit
+ *                       6dbb346 in tests/bench/rbtree/ (compiled with -Itests/bench/rbtree only)
+ *   -DALLOC_LIST        lib/ with the sorted-list index (libkheap-list.a): kheap's own O(n)
+ *                       reference first fit, same block format
+ *   -DALLOC_TEXTBOOK=A  the textbook first fit of textbook.c (size word per block, sorted
+ *                       singly linked free list), payload alignment A = 8 or 16
+ *   -DALLOC_GLIBC       glibc malloc/free/realloc
  *
- * kheap and the list run as one instance (heap.h) over a 2 GiB arena reserved with mmap
- * (MAP_NORESERVE: only the pages touched are paid for), so nothing else shares the heap.
- * One process runs one workload in one mode and prints one line of key=value pairs; the
- * driver (run.py) runs the three binaries interleaved and repeated and makes the table.
+ * kheap, rbtree and list run as one heap.h instance, the textbook allocator as its one
+ * instance, over a 2 GiB arena reserved with mmap (MAP_NORESERVE: only the pages touched are
+ * paid for), so nothing else shares the heap. One process runs one workload in one mode and
+ * prints one line of key=value pairs; the driver (run.py) runs the binaries interleaved and
+ * repeated and makes the table.
  *
  *   bench-X time  WORKLOAD [options]   ns per alloc+free pair: the thread's CPU time (and the
  *                                      wall time) around the measured phase only, no
@@ -27,8 +32,8 @@
  *
  * Options: --pairs M (churn/mixed: measured pairs; frag: rounds), --warmup W (churn pairs run
  * before the measured ones), --cap S (stop the measured phase after S seconds and report what
- * ran: capped=1), --seed S, --check (kheap/list: heap_check after the run, and the heap must be
- * empty after everything is freed).
+ * ran: capped=1), --seed S, --check (all but glibc: the allocator's checker after the run, and
+ * the heap must be empty after everything is freed).
  *
  * Definitions (printed by the driver, too):
  *   ops          allocations + frees + reallocs in the measured phase
@@ -41,11 +46,18 @@
  *                frequency (calibrated against CLOCK_MONOTONIC). Churn: the measured pairs
  *                only; frag and traces: every operation.
  *   peak_live    highest sum of requested sizes live at once (over the whole run, fill included)
- *   extent       kheap/list: the highest block end ever handed out minus the start of the
- *                region's first block, plus the start bitmap that span needs (1/128 of it):
- *                the memory the heap needed from its region. glibc: the highest chunk end ever
- *                handed out from the brk heap minus the program break at start, plus the bytes
- *                of live mmapped chunks (usable size + 16, page-rounded); the peak of that sum.
+ *   extent       the memory the allocator needed for the blocks it handed out, at its peak.
+ *                "Block end" below is payload + usable size, the highest byte the caller may use.
+ *                kheap, rbtree, list (anything behind heap.h; nothing is assumed about the block
+ *                format): (highest block end ever handed out - space_base) * (1 + ratio), where
+ *                space_base = the first payload address heap_walk reports on the fresh heap,
+ *                and ratio = overhead_bytes / total_bytes from heap_stats right after heap_init:
+ *                the region's side tables (descriptor, bitmaps, end marker), charged in
+ *                proportion to the part of the region used. textbook: highest block end ever
+ *                handed out - the arena's start (it has no side tables). glibc: the highest
+ *                chunk end ever handed out from the brk heap minus the program break at start,
+ *                plus the bytes of live mmapped chunks (usable size + 16, page-rounded); the
+ *                peak of that sum.
  *   eff          peak_live / peak extent
  */
 #include <errno.h>
@@ -61,12 +73,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(ALLOC_KHEAP) || defined(ALLOC_LIST)
+#if defined(ALLOC_KHEAP) || defined(ALLOC_LIST) || defined(ALLOC_RBTREE)
+#define HEAP_API 1 /* an instance of heap.h: lib/'s, or tests/bench/rbtree/'s for ALLOC_RBTREE */
 #include "heap.h"
+#elif defined(ALLOC_TEXTBOOK)
+#include "textbook.h"
 #elif defined(ALLOC_GLIBC)
 #include <malloc.h>
 #else
-#error "build with -DALLOC_KHEAP, -DALLOC_LIST or -DALLOC_GLIBC"
+#error "build with -DALLOC_KHEAP, -DALLOC_RBTREE, -DALLOC_LIST, -DALLOC_TEXTBOOK=8|16 or -DALLOC_GLIBC"
 #endif
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
@@ -197,29 +212,34 @@ static void tsc_calibrate(void)
 
 /* ---- The allocator under test ------------------------------------------------------------- */
 
-#if defined(ALLOC_KHEAP) || defined(ALLOC_LIST)
-#ifdef ALLOC_KHEAP
+#define ARENA_BYTES ((size_t)2 << 30)
+static uintptr_t space_base; /* where the extent is counted from (see the head comment) */
+
+#if defined(HEAP_API)
+#if defined(ALLOC_KHEAP)
 #define ALLOC_NAME "kheap"
+#elif defined(ALLOC_RBTREE)
+#define ALLOC_NAME "rbtree"
 #else
 #define ALLOC_NAME "list"
 #endif
-#define ARENA_BYTES ((size_t)2 << 30)
 static struct heap heap;
 static char *arena;
-static uintptr_t space_base; /* the first block's start */
+static double side_ratio; /* side tables per byte of blocks (heap_stats), charged on the extent */
 
 static inline void *A(size_t n) { return heap_alloc(&heap, n); }
 static inline void F(void *p) { heap_free(&heap, p); }
 static inline void *R(void *p, size_t n) { return heap_realloc(&heap, p, n); }
 static inline size_t U(void *p) { return heap_usable_size(&heap, p); }
 
-static void first_block(void *ctx, void *ptr, size_t size, int used)
+/* The fresh heap's first payload address (its one free block's), whatever the block format. */
+static void first_payload(void *ctx, void *ptr, size_t size, int used)
 {
     (void)size;
     (void)used;
     uintptr_t *first = ctx;
     if (!*first)
-        *first = (uintptr_t)ptr - sizeof(size_t); /* a block starts one word before its payload */
+        *first = (uintptr_t)ptr;
 }
 
 static void alloc_setup(void)
@@ -228,11 +248,37 @@ static void alloc_setup(void)
     int rc = heap_init(&heap, arena, ARENA_BYTES);
     if (rc)
         die("heap_init failed: %d", rc);
-    heap_walk(&heap, first_block, &space_base);
+    heap_walk(&heap, first_payload, &space_base);
+    if (!space_base)
+        die("heap_walk reported no block in the fresh heap");
+    struct mem_stats s;
+    heap_stats(&heap, &s);
+    if (!s.total_bytes)
+        die("heap_stats: the fresh heap has no bytes in blocks");
+    side_ratio = (double)s.overhead_bytes / (double)s.total_bytes;
+}
+#elif defined(ALLOC_TEXTBOOK)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ALLOC_NAME "textbook" STR(ALLOC_TEXTBOOK)
+
+static inline void *A(size_t n) { return tb_alloc(n); }
+static inline void F(void *p) { tb_free(p); }
+static inline void *R(void *p, size_t n) { return tb_realloc(p, n); }
+static inline size_t U(void *p) { return tb_usable_size(p); }
+
+static void alloc_setup(void)
+{
+    char *arena = xmap(ARENA_BYTES);
+    if (tb_alignment() != (size_t)(ALLOC_TEXTBOOK))
+        die("textbook.c was built with TEXTBOOK_ALIGN %zu, bench.c with ALLOC_TEXTBOOK=%d",
+            tb_alignment(), ALLOC_TEXTBOOK);
+    tb_init(arena, ARENA_BYTES);
+    space_base = (uintptr_t)arena;
 }
 #else
 #define ALLOC_NAME "glibc"
-static uintptr_t space_base; /* the program break before the first allocation */
+/* space_base: the program break before the first allocation */
 
 static inline void *A(size_t n) { return malloc(n); }
 static inline void F(void *p) { free(p); }
@@ -288,7 +334,9 @@ static void space_after_alloc(void *p, size_t n)
     if (end > run.high)
         run.high = end;
     extent = run.high - space_base;
-    extent += extent / 128; /* the start bitmap: one bit per 16-byte granule */
+#ifdef HEAP_API
+    extent += (size_t)((double)extent * side_ratio + 0.5); /* side tables, pro rata */
+#endif
 #endif
     if (extent > run.peak_extent)
         run.peak_extent = extent;
@@ -739,7 +787,7 @@ int main(int argc, char **argv)
     double wall = now_s() - t_start;
 
     int problems = 0;
-#if defined(ALLOC_KHEAP) || defined(ALLOC_LIST)
+#if defined(HEAP_API)
     if (check) {
         struct mem_stats s;
         problems = heap_check(&heap);
@@ -749,6 +797,15 @@ int main(int argc, char **argv)
         if (problems)
             die("heap check after the run: %d problem(s), %zu used blocks left", problems,
                 s.used_blocks);
+    }
+#elif defined(ALLOC_TEXTBOOK)
+    if (check) {
+        size_t used, nfree;
+        problems = tb_check(&used, &nfree);
+        if (used || nfree != 1)
+            problems++;
+        if (problems)
+            die("textbook check after the run: %d problem(s), %zu used blocks left", problems, used);
     }
 #else
     (void)check;
