@@ -123,7 +123,8 @@ kernel-test: deps $(KERNEL) $(TEST_ISO)
 # Each session boots the kernel once and must end with the guest's own `quit` (status 33).
 # tools/shell-test bounds each session (90 s); timeout bounds the whole run. The GRUB session
 # runs even when a direct one failed, so one run shows every failure.
-SHELL_SESSIONS := tests/shell/normal.session tests/shell/bad-input.session tests/shell/terminal.session
+SHELL_SESSIONS := tests/shell/normal.session tests/shell/bad-input.session tests/shell/terminal.session \
+                  tests/shell/escape.session tests/shell/control.session
 
 shell-test: deps $(KERNEL) $(ISO)
 	@timeout -k 5 300 tools/shell-test -k $(KERNEL) $(SHELL_SESSIONS); direct=$$?; \

@@ -502,7 +502,8 @@ static void cmd_help(int n, char **w)
             "  test                rerun the self-tests\n"
             "  help                this list\n"
             "  quit                leave QEMU (success)\n"
-            "line editing: backspace, Ctrl-U erases the line, Ctrl-C cancels it\n");
+            "line editing: backspace, Ctrl-U erases the line, Ctrl-C cancels it; arrow keys do\n"
+            "nothing; a control character (^@, ^D, ...) makes the line an error\n");
 }
 
 static void cmd_quit(int n, char **w)
@@ -568,18 +569,26 @@ static void run_line(char *line)
         run_command(n, words);
 }
 
+/* A line readline rejected for a control byte: name the byte as it was echoed. */
+static void control_in_line(int c)
+{
+    error("control character ^%c (0x%02x%s) in the line; ignored", c + 0x40, (unsigned)c, c ? "" : ", NUL");
+}
+
 void shell_run(void)
 {
     char line[LINE_MAX];
-    int len;
+    int len, control;
 
     mem_set_error_handler(shell_heap_error);
     kprintf("kheap shell: type help for the commands, quit to leave\n");
     for (;;) {
         kprintf("kheap> ");
-        len = readline(line, sizeof(line));
+        len = readline(line, sizeof(line), &control);
         if (len == READLINE_TOO_LONG)
             error("line too long (at most %d characters); ignored", LINE_MAX - 1);
+        else if (len == READLINE_CONTROL)
+            control_in_line(control);
         else if (len >= 0)
             run_line(line);
     }
