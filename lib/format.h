@@ -59,6 +59,7 @@ struct region {
     size_t wild;              /* the last block's start if it is free, else NONE: the index keeps
                                  it out of the summary (it changes with most allocations) */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
+    char *top;                /* never handed out from here up (every region): names misuse */
     char *base;               /* the start the caller handed in */
     size_t given;             /* the size the caller handed in (or extended it to) */
     size_t reserve;           /* the size it may be extended to (the tables cover it) */

@@ -62,8 +62,11 @@
  *   A pointer is checked against the tables alone, in O(log regions) + O(1): its region, its
  *   alignment, its start bit and its mark. Nothing in memory that was handed out is ever read or
  *   believed, so an overrun, a write after free or garbage over any block cannot mislead the
- *   heap: they damage only the caller's data. When the start bit is clear, O(log granules) more
- *   names the cause: inside a free block it is a double free, else an interior pointer.
+ *   heap: they damage only the caller's data. The causes, named apart: a free block's start is a
+ *   double free (to realloc and usable_size, a use of a freed pointer) if anything was ever
+ *   handed out from there (the region's top); when the start bit is clear, O(log granules) more
+ *   tells a pointer into free memory from an interior pointer of a used block; outside every
+ *   region, the last HEAP_RETURNED regions given back name a free of memory already returned.
  *   Nothing is written before all checks pass.
  *
  * ==== Cost ============================================================================================
@@ -317,6 +320,29 @@ static void account_free(struct heap *h, size_t bytes)
 /* Lay a region out over [start, start + size), its tables covering start + reserve: descriptor,
  * tables, one free block. Memory that holds zeros needs no clearing of the tables (a large
  * reserve's tables are mostly pages nobody has touched). */
+/* The heap remembers the last few regions it gave back, to name a later free into one. */
+static void returned_remember(struct heap *h, uintptr_t lo, uintptr_t hi)
+{
+    h->returned[h->returned_next].lo = lo;
+    h->returned[h->returned_next].hi = hi;
+    h->returned_next = (h->returned_next + 1) % HEAP_RETURNED;
+}
+
+static void returned_forget(struct heap *h, uintptr_t lo, uintptr_t hi)
+{
+    for (unsigned i = 0; i < HEAP_RETURNED; i++)
+        if (h->returned[i].lo < hi && lo < h->returned[i].hi)
+            h->returned[i].lo = h->returned[i].hi = 0;
+}
+
+static int returned_holds(const struct heap *h, const void *p)
+{
+    for (unsigned i = 0; i < HEAP_RETURNED; i++)
+        if ((uintptr_t)p - h->returned[i].lo < h->returned[i].hi - h->returned[i].lo)
+            return 1;
+    return 0;
+}
+
 static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;
@@ -342,6 +368,8 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
     r->given = size;
     r->reserve = reserve;
     r->clean = (flags & HEAP_REGION_ZEROED) ? r->first : region_end(r);
+    r->top = r->first;
+    returned_forget(h, lo, top);
     start_set(r, 0);
     map_set(r->mark, 0);                 /* one free block ... */
     start_set(r, granules);              /* ... up to the sentinel */
@@ -459,6 +487,7 @@ int heap_remove_region(struct heap *h, void *start)
     if (!r || r->base != start)
         return -1;
     size_t bytes = r->granules * GRANULE;
+    returned_remember(h, (uintptr_t)r->base, (uintptr_t)r->base + r->reserve);
     rb_erase(&h->regions, &r->node);
     if (h->region_hint == r)
         h->region_hint = NULL;
@@ -477,8 +506,11 @@ int heap_remove_region(struct heap *h, void *start)
  * Everything handed out moves the mark up. */
 static void mark_dirty(struct region *r, size_t end)
 {
-    if (gran_addr(r, end) > r->clean)
-        r->clean = gran_addr(r, end);
+    char *e = gran_addr(r, end);
+    if (e > r->clean)
+        r->clean = e;
+    if (e > r->top)
+        r->top = e;
 }
 
 /* Free used block [g, end) of r: merge it with free neighbours and index the result. Everything
@@ -517,24 +549,34 @@ static void block_free(struct heap *h, struct region *r, size_t g, size_t end)
     block_release(h, r, g, end);
 }
 
-/* Find the used block whose payload is p, or say why p is not one. Writes nothing. */
+/* Find the used block whose payload is p, or say why p is not one. Writes nothing. A pointer
+ * that starts a free block is a double free (callers other than free rename it
+ * MEM_ERR_FREED_POINTER); one inside a free block, or where nothing was ever handed out, is
+ * only known to be free memory. */
 static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
 {
     struct region *r = region_at(h, p);
     if (!r)
-        return MEM_ERR_NOT_IN_HEAP;
+        return returned_holds(h, p) ? MEM_ERR_RETURNED : MEM_ERR_NOT_IN_HEAP;
     if ((uintptr_t)p % MEM_ALIGN)
         return MEM_ERR_MISALIGNED;
     if ((const char *)p < r->first || (const char *)p >= region_end(r))
         return MEM_ERR_NOT_A_BLOCK;      /* the region's tables, or its unusable tail */
     size_t g = gran_of(r, p);
     if (!is_start(r, g))
-        return is_free(r, start_before(r, g)) ? MEM_ERR_DOUBLE_FREE : MEM_ERR_NOT_A_BLOCK;
+        return is_free(r, start_before(r, g)) ? MEM_ERR_FREE_MEMORY : MEM_ERR_NOT_A_BLOCK;
     if (is_free(r, g))
-        return MEM_ERR_DOUBLE_FREE;
+        return (const char *)p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;
     *rp = r;
     *gp = g;
     return MEM_OK;
+}
+
+/* The same, for a call that uses the block rather than freeing it. */
+static enum mem_error block_use(struct heap *h, const void *p, struct region **rp, size_t *gp)
+{
+    enum mem_error err = block_lookup(h, p, rp, gp);
+    return err == MEM_ERR_DOUBLE_FREE ? MEM_ERR_FREED_POINTER : err;
 }
 
 /* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
@@ -748,7 +790,7 @@ void *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *fault)
         return heap_alloc_quiet(h, n, fault);
     ANNOTATE_ENTER();
     void *q = NULL;
-    enum mem_error err = block_lookup(h, p, &r, &g);
+    enum mem_error err = block_use(h, p, &r, &g);
     if (err)
         fault_set(h, fault, err, p);
     else if (n == 0)
@@ -766,7 +808,7 @@ size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *fault
     if (!p)
         return 0;
     ANNOTATE_ENTER();
-    enum mem_error err = block_lookup(h, p, &r, &g);
+    enum mem_error err = block_use(h, p, &r, &g);
     if (err)
         fault_set(h, fault, err, p);
     else

@@ -18,12 +18,17 @@ enum mem_error {
     MEM_ERR_NOT_IN_HEAP,    /* the pointer lies outside every region of the heap */
     MEM_ERR_MISALIGNED,     /* inside a region, but not MEM_ALIGN-aligned: never a payload */
     MEM_ERR_NOT_A_BLOCK,    /* in the heap but not a block's start: interior pointer, or metadata */
-    MEM_ERR_DOUBLE_FREE,    /* the pointer lies in free memory: freed already (maybe merged since) */
+    MEM_ERR_DOUBLE_FREE,    /* free of a pointer that starts a free block: freed already */
     MEM_ERR_CORRUPT,        /* the heap's own tables disagree: memory outside every block was overwritten */
     MEM_ERR_USE_AFTER_FREE, /* debug mode: a freed block's fill pattern changed before reuse */
     MEM_ERR_REGION_SMALL,   /* heap_add_region: too small to hold one block after its metadata */
     MEM_ERR_REGION_OVERLAP, /* heap_add_region: overlaps a region the heap already has */
     MEM_ERR_REGION_RANGE,   /* heap_add_region: NULL, or the range wraps the address space */
+    MEM_ERR_FREED_POINTER,  /* realloc or usable_size of a pointer that starts a free block */
+    MEM_ERR_FREE_MEMORY,    /* inside a free block, or in memory never handed out: not a block
+                               (a double free of a block merged into the one before lands here) */
+    MEM_ERR_RETURNED,       /* in a region the heap already gave back (heap_remove_region): the
+                               block was freed and its memory returned, so this is a double free */
     MEM_ERR_COUNT
 };
 
@@ -58,6 +63,8 @@ struct mem_stats {
 
 /* ---- The heap ---------------------------------------------------------------------------- */
 
+#define HEAP_RETURNED 8
+
 struct rb_node; /* the region tree's links, in each region's descriptor (see heap.c) */
 
 /* A complete type so a caller can declare one; treat the fields as private. */
@@ -68,6 +75,10 @@ struct heap {
     size_t   peak_used_bytes, min_free_bytes, region_count, overhead_bytes;
     uint64_t alloc_count, free_count, failed_count, error_count;
     unsigned flags; /* HEAP_F_* */
+    /* The last HEAP_RETURNED regions given back, [lo, hi): a pointer into one is named
+     * MEM_ERR_RETURNED rather than "outside the heap". Adding a region drops those it overlaps. */
+    struct { uintptr_t lo, hi; } returned[HEAP_RETURNED];
+    unsigned returned_next;
 };
 
 #define HEAP_F_POISON 1u /* debug mode: fill freed payloads, verify the fill when handed out again */

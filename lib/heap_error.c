@@ -38,12 +38,15 @@ static const char *const error_names[MEM_ERR_COUNT] = {
     [MEM_ERR_NOT_IN_HEAP]    = "pointer outside the heap",
     [MEM_ERR_MISALIGNED]     = "misaligned pointer",
     [MEM_ERR_NOT_A_BLOCK]    = "not the start of a block (interior pointer or heap metadata)",
-    [MEM_ERR_DOUBLE_FREE]    = "double free (pointer into free memory)",
+    [MEM_ERR_DOUBLE_FREE]    = "double free (the block is free already)",
     [MEM_ERR_CORRUPT]        = "heap corrupted (its tables disagree)",
     [MEM_ERR_USE_AFTER_FREE] = "write after free (freed block's fill changed)",
     [MEM_ERR_REGION_SMALL]   = "region too small",
     [MEM_ERR_REGION_OVERLAP] = "region overlaps an existing region",
     [MEM_ERR_REGION_RANGE]   = "region is NULL or wraps the address space",
+    [MEM_ERR_FREED_POINTER]  = "use of a freed pointer (the block is free)",
+    [MEM_ERR_FREE_MEMORY]    = "pointer into free memory (never handed out, or freed and merged)",
+    [MEM_ERR_RETURNED]       = "pointer into memory the heap returned (its block was freed already)",
 };
 
 const char *mem_strerror(enum mem_error err)

@@ -41,6 +41,7 @@ void case_misuse_misaligned(void);
 void case_misuse_interior(void);
 void case_misuse_into_free(void);
 void case_misuse_realloc_usable(void);
+void case_misuse_returned(void);
 void case_misuse_no_header(void);
 void case_misuse_garbage(void);
 void case_misuse_overrun(void);
@@ -92,6 +93,7 @@ const struct test_case allocator_cases[] = {
     { "misuse: interior pointer", case_misuse_interior },
     { "misuse: pointer into a free block", case_misuse_into_free },
     { "misuse: realloc and usable_size on bad pointers", case_misuse_realloc_usable },
+    { "misuse: pointer into a region the heap returned", case_misuse_returned },
     { "misuse: no header: writes around blocks change nothing", case_misuse_no_header },
     { "misuse: overruns past a block", case_misuse_overrun },
     { "misuse: random garbage over random blocks, heap_check never faults", case_misuse_garbage },

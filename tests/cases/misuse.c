@@ -1,4 +1,4 @@
-/* misuse.c - every class of bad pointer and corruption (issue 3): the recording handler gets the
+/* misuse.c - every class of bad pointer and corruption: the recording handler gets the
  * right enum mem_error and the exact pointer, heap_free returns that code, error_count goes up
  * by one, and the heap is exactly as before (stats, walk and every byte of its memory). */
 #include "case_util.h"
@@ -108,7 +108,8 @@ MISUSE_CASE(case_misuse_double_free)
 }
 
 /* a, then its neighbour b: they merge into one free block. Freeing a (the merged block's start)
- * or b (now inside free memory) again is a double free. */
+ * again is a double free; b now lies inside free memory, and the tables alone cannot tell that
+ * it was ever a block: a pointer into free memory. */
 MISUSE_CASE(case_misuse_double_free_merged)
 {
     REQUIRE(setup() == 0);
@@ -117,18 +118,18 @@ MISUSE_CASE(case_misuse_double_free_merged)
     blk[2] = blk[3] = NULL;
     VALID(&heap);
     free_refused(a, MEM_ERR_DOUBLE_FREE, "double free of a merged block's start");
-    free_refused(b, MEM_ERR_DOUBLE_FREE, "double free of a block merged into its neighbour");
+    free_refused(b, MEM_ERR_FREE_MEMORY, "double free of a block merged into its neighbour");
     /* the same the other way round: free d, then c merges with it as its next neighbour */
     CHECK(heap_free(&heap, d) == 0 && heap_free(&heap, c) == 0);
     blk[5] = blk[6] = NULL;
     VALID(&heap);
-    free_refused(d, MEM_ERR_DOUBLE_FREE, "double free of a block merged into the one before");
+    free_refused(d, MEM_ERR_FREE_MEMORY, "double free of a block merged into the one before");
     free_refused(c, MEM_ERR_DOUBLE_FREE, "double free of the merged block's start");
     /* the last block merged into the free rest of the heap */
     void *last = blk[7];
     CHECK(heap_free(&heap, last) == 0);
     blk[7] = NULL;
-    free_refused(last, MEM_ERR_DOUBLE_FREE, "double free of a block merged into the heap's top");
+    free_refused(last, MEM_ERR_FREE_MEMORY, "double free of a block merged into the free before it");
     teardown();
 }
 
@@ -194,14 +195,22 @@ MISUSE_CASE(case_misuse_into_free)
     heap_stats(&heap, &s);
     /* the free rest of the heap starts after blk[7] */
     char *top = (char *)blk[7] + t_block_size(96);
-    free_refused(top, MEM_ERR_DOUBLE_FREE, "start of the free top");
-    free_refused(top + 64, MEM_ERR_DOUBLE_FREE, "inside the free top");
-    free_refused(top + s.largest_free / 2 / 16 * 16, MEM_ERR_DOUBLE_FREE, "middle of the free top");
+    /* nothing was ever handed out there: not a double free, a pointer into free memory */
+    free_refused(top, MEM_ERR_FREE_MEMORY, "start of the free top, never handed out");
+    free_refused(top + 64, MEM_ERR_FREE_MEMORY, "inside the free top");
+    free_refused(top + s.largest_free / 2 / 16 * 16, MEM_ERR_FREE_MEMORY, "middle of the free top");
     /* a freed block in the middle */
     void *mid = blk[4];
     CHECK(heap_free(&heap, mid) == 0);
     blk[4] = NULL;
-    free_refused((char *)mid + 32, MEM_ERR_DOUBLE_FREE, "inside a freed block");
+    free_refused((char *)mid + 32, MEM_ERR_FREE_MEMORY, "inside a freed block");
+    free_refused(mid, MEM_ERR_DOUBLE_FREE, "the freed block's start");
+    /* the free top was once handed out and freed: its start is a double free now */
+    void *t = heap_alloc(&heap, 200);
+    CHECK(t == top);
+    CHECK(heap_free(&heap, t) == 0);
+    free_refused(top, MEM_ERR_DOUBLE_FREE, "start of the free top, freed before");
+    free_refused(top + 64, MEM_ERR_FREE_MEMORY, "inside the free top, freed before");
     teardown();
 }
 
@@ -214,7 +223,8 @@ MISUSE_CASE(case_misuse_realloc_usable)
     CHECK(heap_free(&heap, freed) == 0);
     blk[1] = NULL;
     struct { void *ptr; enum mem_error err; } bad[] = {
-        { freed, MEM_ERR_DOUBLE_FREE },
+        { freed, MEM_ERR_FREED_POINTER },
+        { (char *)freed + 16, MEM_ERR_FREE_MEMORY },
         { (char *)blk[2] + 3, MEM_ERR_MISALIGNED },
         { (char *)blk[2] + 16, MEM_ERR_NOT_A_BLOCK },
         { case_arena_small + MISUSE_ARENA + 64, MEM_ERR_NOT_IN_HEAP },
@@ -496,4 +506,39 @@ MISUSE_CASE(case_misuse_use_after_free)
     CHECK(heap_free(&heap, second) == 0 && heap_free(&heap, hold) == 0);
     VALID(&heap);
     heap_set_poison(&heap, 0);
+}
+
+/* A region given back (heap_remove_region) takes its blocks' memory with it: a later free of a
+ * pointer into it was freed already, and is named so, as long as the heap remembers the region
+ * (the last HEAP_RETURNED); added back, the region's memory is the heap's again. */
+MISUSE_CASE(case_misuse_returned)
+{
+    REQUIRE(setup() == 0);
+    void *far = case_arena_big;
+    REQUIRE(heap_add_region(&heap, far, 4 * MISUSE_ARENA) == 0);
+    void *q = heap_alloc(&heap, 20000);          /* too big for the first region */
+    REQUIRE(q && (char *)q >= (char *)far && (char *)q < (char *)far + 4 * MISUSE_ARENA);
+    CHECK(heap_free(&heap, q) == 0);
+    CHECK(heap_remove_region(&heap, far) == 0);
+    VALID(&heap);
+    free_refused(q, MEM_ERR_RETURNED, "free of a block whose region was returned");
+    free_refused((char *)far + 4 * MISUSE_ARENA - 16, MEM_ERR_RETURNED, "the returned region's end");
+    free_refused((char *)far + 4 * MISUSE_ARENA, MEM_ERR_NOT_IN_HEAP, "just past the returned region");
+    err_log_clear();
+    CHECK(heap_usable_size(&heap, q) == 0);
+    CHECK(err_log.count == 1 && err_log.err == MEM_ERR_RETURNED && err_log.ptr == q);
+    /* back in the heap, the memory is free memory again; given back, returned again */
+    CHECK(heap_add_region(&heap, far, 4 * MISUSE_ARENA) == 0);
+    free_refused(q, MEM_ERR_FREE_MEMORY, "the region added back");
+    CHECK(heap_remove_region(&heap, far) == 0);
+    free_refused(q, MEM_ERR_RETURNED, "returned once more");
+    /* the heap remembers the last HEAP_RETURNED regions given back, no more */
+    char *small = (char *)case_arena_big + 4 * MISUSE_ARENA;
+    for (int i = 0; i < HEAP_RETURNED; i++) {
+        REQUIRE(heap_add_region(&heap, small + i * 4096, 4096) == 0);
+        CHECK(heap_remove_region(&heap, small + i * 4096) == 0);
+    }
+    free_refused(small + 64, MEM_ERR_RETURNED, "the oldest remembered region");
+    free_refused(q, MEM_ERR_NOT_IN_HEAP, "a region returned longer ago than the heap remembers");
+    teardown();
 }

@@ -32,9 +32,9 @@ void case_realloc_null_and_zero(void)
     walk_take(&heap, &w);
     CHECK(stats_state_equal(&s, &fresh_stats) && walk_equal(&w, &fresh_walk));
     CHECK(s.free_count == 1 && s.failed_count == 0);
-    /* the same pointer is free now: a second realloc to 0 is a double free, reported */
+    /* the same pointer is free now: a second realloc to 0 is a use of a freed pointer, reported */
     CHECK(heap_realloc(&heap, p, 0) == NULL);
-    CHECK(err_log.count == 1 && err_log.err == MEM_ERR_DOUBLE_FREE && err_log.ptr == p);
+    CHECK(err_log.count == 1 && err_log.err == MEM_ERR_FREED_POINTER && err_log.ptr == p);
     CHECK(heap_realloc(&heap, NULL, 0) == NULL);  /* alloc(0) */
     VALID(&heap);
     CHECK(err_log.count == 1);

@@ -4,12 +4,14 @@
  * several threads hammer it. KHEAP_STRESS sets the threads' total number of operations. */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "../cases/case_util.h"
@@ -38,6 +40,83 @@ static int filled(const unsigned char *p, size_t n, uint32_t tag)
         if (p[i] != (unsigned char)(tag + i * 131 + (i >> 8)))
             return 0;
     return 1;
+}
+
+/* ---- Misuse, named by its cause ----------------------------------------------------------- */
+
+/* Runs misuse `which` in a child with the default handler, which must print exactly one line
+ * on stderr, starting "kheap: <want>", and abort. */
+static void misuse_child(int which)
+{
+    unsigned char *p = mem_alloc(100), *q;
+    if (!p)
+        _exit(3);
+    switch (which) {
+    case 0:                                  /* free twice */
+        mem_free(p);
+        mem_free(p);
+        break;
+    case 1:                                  /* realloc of a freed pointer */
+        mem_free(p);
+        q = mem_realloc(p, 200);
+        (void)q;
+        break;
+    case 2:                                  /* usable_size of a freed pointer */
+        mem_free(p);
+        (void)mem_usable_size(p);
+        break;
+    case 3:                                  /* an address never handed out, in free memory */
+        mem_free(p + 4096);
+        break;
+    case 4: {                                /* 8 MiB: its own region, unmapped when freed */
+        unsigned char *big = mem_alloc((size_t)8 << 20);
+        if (!big)
+            _exit(3);
+        mem_free(big);
+        mem_free(big);
+        break;
+    }
+    }
+    _exit(0);                                /* not reported: the parent sees status 0 */
+}
+
+static void test_causes(void **state)
+{
+    (void)state;
+    static const char *const want[] = {
+        "kheap: double free (the block is free already) at 0x",
+        "kheap: use of a freed pointer (the block is free) at 0x",
+        "kheap: use of a freed pointer (the block is free) at 0x",
+        "kheap: pointer into free memory (never handed out, or freed and merged) at 0x",
+        "kheap: pointer into memory the heap returned (its block was freed already) at 0x",
+    };
+    for (int i = 0; i < (int)(sizeof want / sizeof *want); i++) {
+        int fd[2];
+        assert_int_equal(pipe(fd), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            dup2(fd[1], 2);
+            close(fd[0]);
+            misuse_child(i);
+        }
+        close(fd[1]);
+        char out[512];
+        size_t n = 0;
+        ssize_t got;
+        while (n < sizeof out - 1 && (got = read(fd[0], out + n, sizeof out - 1 - n)) > 0)
+            n += (size_t)got;
+        out[n] = 0;
+        close(fd[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (strncmp(out, want[i], strlen(want[i])) || strchr(out, '\n') != out + n - 1)
+            print_error("case %d: stderr was \"%s\", wanted one line \"%s...\"\n", i, out, want[i]);
+        assert_true(strncmp(out, want[i], strlen(want[i])) == 0);
+        assert_true(n > 0 && strchr(out, '\n') == out + n - 1);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    }
 }
 
 /* ---- Simple edges --------------------------------------------------------------------- */
@@ -533,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_calloc_default),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_own_region),
+        cmocka_unit_test(test_causes),
         cmocka_unit_test(test_realloc_growth),
         cmocka_unit_test(test_realloc_aligned_grows),
         cmocka_unit_test(test_big_reuse),

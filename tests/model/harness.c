@@ -119,9 +119,15 @@ static const char *fmt_addr(char *buf, uintptr_t p)
 
 static const char *err_name(int e)
 {
-    static const char *const names[] = { "OK", "NOT_IN_HEAP", "MISALIGNED", "NOT_A_BLOCK",
-                                         "DOUBLE_FREE", "CORRUPT", "USE_AFTER_FREE" };
-    return e >= 0 && e < (int)(sizeof names / sizeof *names) ? names[e] : "?";
+    static const char *const names[MEM_ERR_COUNT] = {
+        [MEM_OK] = "OK", [MEM_ERR_NOT_IN_HEAP] = "NOT_IN_HEAP", [MEM_ERR_MISALIGNED] = "MISALIGNED",
+        [MEM_ERR_NOT_A_BLOCK] = "NOT_A_BLOCK", [MEM_ERR_DOUBLE_FREE] = "DOUBLE_FREE",
+        [MEM_ERR_CORRUPT] = "CORRUPT", [MEM_ERR_USE_AFTER_FREE] = "USE_AFTER_FREE",
+        [MEM_ERR_REGION_SMALL] = "REGION_SMALL", [MEM_ERR_REGION_OVERLAP] = "REGION_OVERLAP",
+        [MEM_ERR_REGION_RANGE] = "REGION_RANGE", [MEM_ERR_FREED_POINTER] = "FREED_POINTER",
+        [MEM_ERR_FREE_MEMORY] = "FREE_MEMORY", [MEM_ERR_RETURNED] = "RETURNED",
+    };
+    return e >= 0 && e < MEM_ERR_COUNT && names[e] ? names[e] : "?";
 }
 
 static uint8_t pat(uint8_t tag, size_t i) { return (uint8_t)(tag ^ (i * 0x9d) ^ (i >> 8)); }
@@ -281,8 +287,8 @@ static int exec_bad(struct ctx *c, const struct op *op)
         snprintf(c->note, sizeof c->note, "(names no pointer: skipped)");
         return 0;
     }
-    enum mem_error me = model_classify(&c->m, p);
     unsigned call = op->call % BC_KINDS;
+    enum mem_error me = model_classify(&c->m, p, call != BC_FREE);
     if (me == MEM_OK) {                        /* a live block after all (reused): a legal call */
         unsigned k;
         for (k = 0; k < H_SLOTS && c->s[k].p != p; k++)

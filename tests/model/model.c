@@ -10,7 +10,8 @@ uint64_t model_paths[MP_COUNT];
 const char *const model_path_names[MP_COUNT] = {
     "split", "whole", "aligned-gap0", "aligned-gap-free", "merge-prev", "merge-next", "shrink-split", "shrink-merge", "shrink-keep", "grow-split",
     "grow-whole", "move", "move-aligned", "move-fail", "no-fit", "bad-size", "NOT_IN_HEAP",
-    "MISALIGNED", "NOT_A_BLOCK", "DOUBLE_FREE", "region-removed",
+    "MISALIGNED", "NOT_A_BLOCK", "DOUBLE_FREE", "FREED_POINTER", "FREE_MEMORY", "RETURNED",
+    "region-removed",
     "region-busy", "region-readded", "region-extended",
 };
 #define PATH(p) (model_paths[p]++)
@@ -98,7 +99,7 @@ int model_add_region(struct model *m, uintptr_t base, size_t given, size_t reser
 {
     if (m->nr == MODEL_MAX_REGIONS || end <= first)
         return -1;
-    m->r[m->nr++] = (struct mregion){ base, given, reserve, first, end, 0 };
+    m->r[m->nr++] = (struct mregion){ base, given, reserve, first, end, first, 0 };
     return put_region(m, m->nr - 1);
 }
 
@@ -118,6 +119,7 @@ static int put_region(struct model *m, size_t k)
         i++;
     insert_at(m, i, (struct mspan){ r->first, r->end - r->first, 0, 0 });
     r->present = 1;
+    r->top = r->first;
     m->total += r->end - r->first;
     m->min_free += r->end - r->first;
     return 0;
@@ -189,6 +191,16 @@ static size_t first_fit(const struct model *m, size_t size)
     return m->n;
 }
 
+/* Span i was handed out or grew: its region's top rises to its end. */
+static void raise_top(struct model *m, size_t i)
+{
+    uintptr_t end = m->s[i].addr + m->s[i].size;
+    for (size_t k = 0; k < m->nr; k++)
+        if (m->r[k].present && m->s[i].addr >= m->r[k].first && m->s[i].addr < m->r[k].end &&
+            end > m->r[k].top)
+            m->r[k].top = end;
+}
+
 /* Hand out the low `need` bytes of free span i; the rest stays free if it can stand. */
 static void take(struct model *m, size_t i, size_t need, int aligned)
 {
@@ -205,6 +217,7 @@ static void take(struct model *m, size_t i, size_t need, int aligned)
     s->used = 1;
     s->aligned = (unsigned char)aligned;
     m->used += s->size;
+    raise_top(m, i);
     note_used(m);
 }
 
@@ -287,12 +300,21 @@ int model_region_if_empty(const struct model *m, uintptr_t p, uintptr_t *base, s
     return 1;
 }
 
-/* Classify p; on MEM_OK, *idx is the index of its span. */
+/* A region given back (heap_remove_region) and not added again holds p. */
+static int returned_holding(const struct model *m, uintptr_t p)
+{
+    for (size_t k = 0; k < m->nr; k++)
+        if (!m->r[k].present && p >= m->r[k].base && p - m->r[k].base < m->r[k].reserve)
+            return 1;
+    return 0;
+}
+
+/* Classify p as free sees it; on MEM_OK, *idx is the index of its span. */
 static enum mem_error lookup(const struct model *m, uintptr_t p, size_t *idx)
 {
     const struct mregion *r = region_holding(m, p);
     if (!r)
-        return MEM_ERR_NOT_IN_HEAP;
+        return returned_holding(m, p) ? MEM_ERR_RETURNED : MEM_ERR_NOT_IN_HEAP;
     if (p % MEM_ALIGN)
         return MEM_ERR_MISALIGNED;
     if (p < r->first || p >= r->end)
@@ -300,18 +322,25 @@ static enum mem_error lookup(const struct model *m, uintptr_t p, size_t *idx)
     size_t i = span_at(m, p);
     if (i == m->n)
         return MEM_ERR_NOT_A_BLOCK;            /* cannot happen: blocks tile [first, end) */
-    if (!m->s[i].used)
-        return MEM_ERR_DOUBLE_FREE;            /* a pointer into free memory */
+    if (!m->s[i].used)                         /* a free block's start, or inside one */
+        return m->s[i].addr == p && p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;
     if (m->s[i].addr != p)
         return MEM_ERR_NOT_A_BLOCK;
     *idx = i;
     return MEM_OK;
 }
 
-enum mem_error model_classify(const struct model *m, uintptr_t p)
+/* Classify p as realloc and usable_size see it: a freed block's start is a use of it. */
+static enum mem_error lookup_use(const struct model *m, uintptr_t p, size_t *idx)
+{
+    enum mem_error e = lookup(m, p, idx);
+    return e == MEM_ERR_DOUBLE_FREE ? MEM_ERR_FREED_POINTER : e;
+}
+
+enum mem_error model_classify(const struct model *m, uintptr_t p, int use)
 {
     size_t i;
-    return p ? lookup(m, p, &i) : MEM_OK;
+    return !p ? MEM_OK : use ? lookup_use(m, p, &i) : lookup(m, p, &i);
 }
 
 size_t model_usable(const struct model *m, uintptr_t p)
@@ -326,6 +355,12 @@ static void count_error(enum mem_error e)
         PATH(MP_ERR_NOT_A_BLOCK);
     else if (e == MEM_ERR_DOUBLE_FREE)
         PATH(MP_ERR_DOUBLE_FREE);
+    else if (e == MEM_ERR_FREED_POINTER)
+        PATH(MP_ERR_FREED_POINTER);
+    else if (e == MEM_ERR_FREE_MEMORY)
+        PATH(MP_ERR_FREE_MEMORY);
+    else if (e == MEM_ERR_RETURNED)
+        PATH(MP_ERR_RETURNED);
     else if (e == MEM_ERR_MISALIGNED)
         PATH(MP_ERR_MISALIGNED);
     else
@@ -371,7 +406,7 @@ size_t model_usable_size(struct model *m, uintptr_t p, enum mem_error *err)
     *err = MEM_OK;
     if (!p)
         return 0;
-    *err = lookup(m, p, &i);
+    *err = lookup_use(m, p, &i);
     if (*err) {
         m->errors++;
         count_error(*err);
@@ -386,7 +421,7 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
     *err = MEM_OK;
     if (!p)
         return model_alloc(m, n);
-    *err = lookup(m, p, &i);
+    *err = lookup_use(m, p, &i);
     if (*err) {
         m->errors++;
         count_error(*err);
@@ -433,6 +468,7 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
             remove_at(m, i + 1);
         }
         m->used += m->s[i].size - old;
+        raise_top(m, i);
         note_used(m);
         return p;
     }

@@ -29,6 +29,7 @@ struct mregion {
     size_t reserve;  /* what it may be extended to */
     uintptr_t first; /* the first block */
     uintptr_t end;   /* blocks tile [first, end) */
+    uintptr_t top;   /* nothing was handed out from here up (since it was last added) */
     int present;     /* 0 after heap_remove_region, until it is added again */
 };
 
@@ -62,6 +63,7 @@ enum model_path {
     MP_MERGE_NEXT, MP_SHRINK_SPLIT, MP_SHRINK_MERGE, MP_SHRINK_KEEP, MP_GROW_SPLIT, MP_GROW_WHOLE,
     MP_MOVE_PLAIN, MP_MOVE_ALIGNED, MP_MOVE_FAIL, MP_NO_FIT, MP_BAD_SIZE,
     MP_ERR_NOT_IN_HEAP, MP_ERR_MISALIGNED, MP_ERR_NOT_A_BLOCK, MP_ERR_DOUBLE_FREE,
+    MP_ERR_FREED_POINTER, MP_ERR_FREE_MEMORY, MP_ERR_RETURNED,
     MP_REGION_REMOVED, MP_REGION_BUSY, MP_REGION_READDED, MP_REGION_EXTENDED, MP_COUNT
 };
 extern uint64_t model_paths[MP_COUNT];
@@ -93,8 +95,8 @@ uintptr_t model_realloc(struct model *m, uintptr_t p, size_t n, enum mem_error *
 enum mem_error model_free(struct model *m, uintptr_t p);
 size_t    model_usable_size(struct model *m, uintptr_t p, enum mem_error *err);
 
-/* What free(p) would report, without changing anything. */
-enum mem_error model_classify(const struct model *m, uintptr_t p);
+/* What free(p) would report (use: realloc or usable_size), without changing anything. */
+enum mem_error model_classify(const struct model *m, uintptr_t p, int use);
 /* Usable bytes of the live block whose payload is p (0 if there is none). */
 size_t model_usable(const struct model *m, uintptr_t p);
 void   model_stats(const struct model *m, struct mstats *out);
