@@ -34,7 +34,11 @@ enum mem_error {
 
 /* Called on every detected misuse with the cause and the offending pointer, never with a lock
  * held. The default prints one line and stops (kernel: panic; host: abort). A handler that
- * returns turns the call into a no-op (realloc returns NULL). It must not allocate. */
+ * returns turns a call with a bad pointer into a no-op: free does nothing, realloc returns NULL
+ * and usable_size 0, and the heap is exactly as before. A write after free found when a block
+ * is handed out again (MEM_ERR_USE_AFTER_FREE) is different: the heap itself is sound (only the
+ * block's old contents were damaged), so after the report the allocation goes on and returns
+ * that block. It must not allocate. */
 typedef void (*mem_error_fn)(enum mem_error err, const void *ptr);
 
 mem_error_fn mem_set_error_handler(mem_error_fn fn); /* NULL restores the default; returns previous */

@@ -1,4 +1,4 @@
-/* mem.h - the default heap: the seed's API over one heap wired to the platform.
+/* mem.h - the default heap: malloc-style calls over one heap wired to the platform.
  *
  * Kernel: regions come from the memory map (mem_add_region), the lock masks interrupts, misuse
  * panics on serial. Host: regions are mapped on demand, the lock is a mutex, misuse aborts
