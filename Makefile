@@ -59,10 +59,10 @@ test: deps host-test kernel-test
 help:
 	@echo "kheap - a first-fit heap for kernels, proved in a multiboot kernel under QEMU"
 	@echo
-	@echo "  make run          boot the kernel in QEMU: self-tests, then the heap shell (quit, or Ctrl-a x)"
+	@echo "  make run          boot the kernel in QEMU: self-tests, then the heap shell (quit, or Ctrl-a x); MEM=1G"
 	@echo "  make test         everything: host tests, kernel self-tests in QEMU, shell, real programs"
 	@echo "  make host-test    host unit, differential and thread tests only"
-	@echo "  make kernel-test  self-tests in QEMU at 32 MiB and 3 GiB, and through GRUB"
+	@echo "  make kernel-test  self-tests in QEMU at 32 MiB and 3 GiB, and through GRUB; boot checks (MEM=X: all at X)"
 	@echo "  make shell-test   script the serial shell through QEMU: normal use, bad input, editing"
 	@echo "  make real-test    real programs under LD_PRELOAD=build/host/libkheap.so, against glibc"
 	@echo "  make iso          build/kheap.iso, a GRUB CD image that boots into the heap shell"

@@ -2,12 +2,13 @@
 #   make kernel        build/kernel.elf: boot/*.S, kernel/*.{c,S}, the allocator core ($(LIB_TREE))
 #                      and the shared allocator cases (tests/cases/*.c), linked at 1 MiB
 #   make run           boot it in QEMU: self-tests, then the heap shell on this terminal (quit,
-#                      or Ctrl-a x); QEMU_MEM=128M and KARGS="exit failtest ..." pass memory and
-#                      boot words
+#                      or Ctrl-a x); MEM=128M (or QEMU_MEM=, the older name) and
+#                      KARGS="exit failtest ..." pass memory and boot words
 #   make iso           build/kheap.iso, a GRUB CD image that boots into the shell
 #   make run-iso       boot build/kheap.iso in QEMU (-cdrom), the shell on this terminal
 #   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, through GRUB (build/kheap-test.iso,
-#                      grub.cfg passes `exit`), and prove the harness can fail
+#                      grub.cfg passes `exit`), short boots at 128 MiB and 1 GiB, boots with boot
+#                      modules, and prove the harness can fail; MEM=X boots them all at X
 #   make shell-test    drive the shell through QEMU's serial port with the scripted sessions in
 #                      tests/shell/ (tools/shell-test), and once through GRUB from build/kheap.iso
 # Objects go to build/kernel/ (the host build has build/host/). build/kernel/config records the
@@ -75,11 +76,14 @@ $(KERNEL): $(KERNEL_OBJ) linker.ld $(KBUILD)/config $(KBUILD)/objects
 	$(KQ)if ! readelf -h $@ | grep -Eq 'Class:[[:space:]]+ELF32'; then \
 	    echo "kernel: $@ is not ELF32; QEMU's -kernel cannot load it" >&2; rm -f $@; exit 1; fi
 
+# MEM= is the name to use; QEMU_MEM= still works. kernel-test keeps its own sizes unless MEM= is given.
 QEMU_MEM ?= 128M
+MEM      ?=
+RUN_MEM  := $(or $(MEM),$(QEMU_MEM))
 KARGS    ?=
 
 run: deps $(KERNEL)
-	@tools/qemu-run -m $(QEMU_MEM) -k $(KERNEL) $(KARGS)
+	@tools/qemu-run -m $(RUN_MEM) -k $(KERNEL) $(KARGS)
 
 # ---- GRUB CD images ---------------------------------------------------------------------------
 # grub-mkrescue (grub-common, grub-pc-bin, xorriso, mtools) lays out a BIOS-bootable ISO from a
@@ -107,18 +111,40 @@ $(TEST_ISO): $(KERNEL) boot/grub.cfg
 	$(call iso_image,$@,$(KBUILD)/iso-test,exit)
 
 run-iso: deps $(ISO)
-	@tools/qemu-run -m $(QEMU_MEM) -c $(ISO)
+	@tools/qemu-run -m $(RUN_MEM) -c $(ISO)
 
 # The self-tests must pass at 32 MiB and at 3 GiB (QEMU's map then reaches the PCI hole), and
 # booted by GRUB from the test ISO, which lays out the boot structures differently (and loads
-# the kernel's symbol and debug sections after it); the last two boots must be judged failures,
-# or the harness could not see a failure at all.
-kernel-test: deps $(KERNEL) $(TEST_ISO)
-	@tools/qemu-test -k $(KERNEL) -n selftest-32M -m 32M
-	@tools/qemu-test -k $(KERNEL) -n selftest-3G -m 3G
-	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub -m 32M -g '^boot loader: GRUB'
-	@tools/qemu-test -k $(KERNEL) -n fault -m 32M -x -s 35 -g '^FAULT: vector 6 ' fault
-	@tools/qemu-test -k $(KERNEL) -n failtest -m 32M -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
+# the kernel's symbol and debug sections after it); short boots (the word `quick`: no self-tests)
+# at 128 MiB and 1 GiB prove the region arithmetic there. Every passing boot is checked by
+# tools/boot-check (heap_bytes against the map, computed on the host). The 32 MiB run carries two
+# modules and a 3000-byte command line, a fourth run 30 modules: the kernel checksums them before
+# and after the self-tests. The last two boots must be judged failures, or the harness could not
+# see a failure at all. MEM=X boots every run at X.
+KTEST_MODDIR  := $(KBUILD)/modules
+KTEST_MODULES := $(KTEST_MODDIR)/a.bin,$(KTEST_MODDIR)/b.bin
+KTEST_MANY    := $(shell seq -f '$(KTEST_MODDIR)/m%02g.bin' 1 30 | paste -sd, -)
+KTEST_LONG    := pad=$(shell printf 'k%.0s' $$(seq 3000))
+km = $(or $(MEM),$(1))
+
+$(KTEST_MODDIR)/stamp:
+	@mkdir -p $(@D)
+	@head -c 65536 /dev/urandom > $(@D)/a.bin
+	@head -c 300000 /dev/urandom > $(@D)/b.bin
+	@for i in $$(seq -w 1 30); do head -c 5000 /dev/urandom > $(@D)/m$$i.bin; done
+	@touch $@
+
+kernel-test: deps $(KERNEL) $(TEST_ISO) $(KTEST_MODDIR)/stamp
+	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,32M) -m $(call km,32M) -i $(KTEST_MODULES) \
+	    -g '^boot data: command line and 2 module\(s\) unchanged' exit $(KTEST_LONG)
+	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,3G) -m $(call km,3G)
+	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,128M) -m $(call km,128M) quick
+	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,1G) -m $(call km,1G) quick
+	@tools/qemu-test -k $(KERNEL) -n modules-30 -m $(call km,32M) -i $(KTEST_MANY) \
+	    -g '^boot data: command line and 30 module\(s\) unchanged'
+	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub -m $(call km,32M) -g '^boot loader: GRUB'
+	@tools/qemu-test -k $(KERNEL) -n fault -m $(call km,32M) -x -s 35 -g '^FAULT: vector 6 ' fault
+	@tools/qemu-test -k $(KERNEL) -n failtest -m $(call km,32M) -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
 
 # Each session boots the kernel once and must end with the guest's own `quit` (status 33).
 # tools/shell-test bounds each session (90 s); timeout bounds the whole run. The GRUB session and

@@ -3,13 +3,18 @@
  *   exit      after the verdict, end QEMU through isa-debug-exit (33 all passed, 35 otherwise)
  *   fault     raise a real CPU exception right after the banner (tests the fault report)
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
+ *   quick     run no self-tests: the boot, the regions, the boot-data check and the summary
+ * After the self-tests, one line sums the boot up for scripts (the README documents it):
+ *   kheap-summary heap_bytes=N metadata_bytes=N regions=N tests=N failed=N cpus=N mem_map_usable=N
  * Without `exit` the kernel runs the heap shell on the serial console (shell.c); its `quit`
  * ends QEMU with success, as does Ctrl-a x. */
 #include <stdint.h>
+#include "bootdata.h"
 #include "cmdline.h"
 #include "gdt.h"
 #include "idt.h"
 #include "kprintf.h"
+#include "mem.h"
 #include "multiboot.h"
 #include "pic.h"
 #include "qemu.h"
@@ -49,9 +54,21 @@ static void check_loader(uint32_t magic, uint32_t info)
             boot.cmdline_truncated ? " (truncated)" : "");
 }
 
+/* heap_bytes: bytes in blocks; with metadata_bytes (descriptors, tables) they add up to the
+ * regions handed to the heap. tools/boot-check recomputes those from the log. */
+static void summary(unsigned regions, unsigned tests, unsigned failed)
+{
+    struct mem_stats s;
+
+    mem_stats(&s);
+    kprintf("kheap-summary heap_bytes=%zu metadata_bytes=%zu regions=%u tests=%u failed=%u cpus=1 "
+            "mem_map_usable=%llu\n", s.total_bytes, s.overhead_bytes, regions, tests, failed,
+            regions_usable_above_1m());
+}
+
 void kmain(uint32_t magic, uint32_t info)
 {
-    unsigned failed;
+    unsigned failed, tests, regions;
 
     gdt_init();     /* our own segments and exception handlers before anything can fault */
     idt_init();
@@ -61,8 +78,11 @@ void kmain(uint32_t magic, uint32_t info)
     check_loader(magic, info);
     if (cmdline_has(boot.cmdline, "fault"))
         provoke_fault();
-    regions_setup(&boot);
-    failed = selftest_run(cmdline_has(boot.cmdline, "failtest"));
+    bootdata_record(&boot);
+    regions = regions_setup(&boot);
+    failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"), &tests);
+    failed += bootdata_verify(&boot);
+    summary(regions, tests, failed);
     if (cmdline_has(boot.cmdline, "exit"))
         qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
     shell_run();

@@ -80,18 +80,27 @@ static size_t string_length(const char *s, size_t max)
 
 static void add_range(struct boot_info *boot, uint64_t start, uint64_t length, const char *what)
 {
-    if (length == 0 || boot->range_count == BOOT_RANGES_MAX)
+    if (length == 0)
         return;
+    if (boot->range_count == BOOT_RANGES_MAX) {     /* never "give it to the heap": see .h */
+        if (!boot->ranges_dropped++ || start < boot->dropped_start)
+            boot->dropped_start = start;
+        if (start + length > boot->dropped_end)
+            boot->dropped_end = start + length;
+        return;
+    }
     boot->ranges[boot->range_count].start = start;
     boot->ranges[boot->range_count].end = start + length;
     boot->ranges[boot->range_count].what = what;
     boot->range_count++;
 }
 
-/* A string in loader memory occupies its bytes and the NUL. */
+/* A string in loader memory occupies its bytes and the NUL, however long it is (up to
+ * RANGE_SCAN_MAX): the heap must not overwrite the end of a long one. */
+#define RANGE_SCAN_MAX (1u << 20)
 static void add_string_range(struct boot_info *boot, uint32_t address, const char *what)
 {
-    add_range(boot, address, string_length(phys(address), STRING_SCAN_MAX) + 1, what);
+    add_range(boot, address, string_length(phys(address), RANGE_SCAN_MAX) + 1, what);
 }
 
 static void copy_cmdline(struct boot_info *boot, const char *src)
@@ -147,7 +156,10 @@ static void read_modules(struct boot_info *boot, const struct multiboot_info *mb
     const struct multiboot_module *mods = phys(mbi->mods_addr);
 
     add_range(boot, mbi->mods_addr, (uint64_t)mbi->mods_count * sizeof(*mods), "boot: module list");
+    boot->module_count = mbi->mods_count;
     for (uint32_t i = 0; i < mbi->mods_count; i++) {
+        if (i < BOOT_MODULES_MAX)
+            boot->modules[i] = (struct boot_range){ mods[i].mod_start, mods[i].mod_end, "module" };
         add_range(boot, mods[i].mod_start, mods[i].mod_end - mods[i].mod_start, "boot: module");
         if (mods[i].string)
             add_string_range(boot, mods[i].string, "boot: module string");
@@ -200,6 +212,8 @@ int multiboot_parse(uint32_t magic, uint32_t info, struct boot_info *boot)
     add_range(boot, info, sizeof(*mbi), "boot: multiboot info");
     if (mbi->flags & MBI_CMDLINE) {
         copy_cmdline(boot, phys(mbi->cmdline));
+        boot->cmdline_addr = mbi->cmdline;
+        boot->cmdline_length = (uint32_t)string_length(phys(mbi->cmdline), RANGE_SCAN_MAX);
         add_string_range(boot, mbi->cmdline, "boot: command line");
     }
     if (mbi->flags & MBI_MEMORY_MAP)

@@ -10,7 +10,11 @@
 
 #define BOOT_CMDLINE_MAX 256
 #define BOOT_MMAP_MAX    64
-#define BOOT_RANGES_MAX  48
+/* Each module takes two ranges (its bytes, its string); the rest is the loader's own handful.
+ * Multiboot sets no limit on modules: past the table, boot_info keeps one span that covers
+ * every structure left over, and regions.c leaves that whole span out of the heap. */
+#define BOOT_MODULES_MAX 64
+#define BOOT_RANGES_MAX  (2 * BOOT_MODULES_MAX + 32)
 
 #define MMAP_USABLE 1 /* memory map type for RAM the OS may use */
 
@@ -37,6 +41,11 @@ struct boot_info {
     struct boot_mmap_entry mmap[BOOT_MMAP_MAX];
     unsigned range_count;               /* boot structures: info, map, cmdline, modules, ... */
     struct boot_range ranges[BOOT_RANGES_MAX];
+    unsigned ranges_dropped;            /* structures that found the table full ... */
+    uint64_t dropped_start, dropped_end; /* ... and the span that covers them all */
+    uint32_t cmdline_addr, cmdline_length; /* the loader's own copy (length without the NUL) */
+    unsigned module_count;              /* all modules the loader passed */
+    struct boot_range modules[BOOT_MODULES_MAX]; /* the first BOOT_MODULES_MAX of them */
 };
 
 /* Fills *boot from the loader's structure at info. 0, or -1 if magic is not the Multiboot one. */

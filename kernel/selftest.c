@@ -58,17 +58,22 @@ static int run_case(unsigned number, const struct test_case *tc)
     return case_failed;
 }
 
-unsigned selftest_run(int add_failing_case)
+unsigned selftest_run(int add_failing_case, int quick, unsigned *run)
 {
-    unsigned total = allocator_case_count + kernel_case_count + (add_failing_case ? 1 : 0);
+    size_t shared = quick ? 0 : allocator_case_count, own = quick ? 0 : kernel_case_count;
+    unsigned total = (unsigned)(shared + own) + (add_failing_case ? 1 : 0);
     unsigned number = 0, failed = 0;
 
-    kprintf("self-tests: %zu shared allocator cases, %zu kernel cases%s\n",
-            allocator_case_count, kernel_case_count, add_failing_case ? ", 1 failing on purpose" : "");
+    if (quick)
+        kprintf("self-tests: none (boot word quick: the boot and the heap's regions only)%s\n",
+                add_failing_case ? ", 1 failing on purpose" : "");
+    else
+        kprintf("self-tests: %zu shared allocator cases, %zu kernel cases%s\n",
+                allocator_case_count, kernel_case_count, add_failing_case ? ", 1 failing on purpose" : "");
     kprintf("1..%u\n", total);
-    for (size_t i = 0; i < allocator_case_count; i++)
+    for (size_t i = 0; i < shared; i++)
         failed += run_case(++number, &allocator_cases[i]);
-    for (size_t i = 0; i < kernel_case_count; i++)
+    for (size_t i = 0; i < own; i++)
         failed += run_case(++number, &kernel_cases[i]);
     if (add_failing_case)
         failed += run_case(++number, &failing_case);
@@ -77,5 +82,6 @@ unsigned selftest_run(int add_failing_case)
         kprintf("kheap: %u of %u self-tests FAILED\n", failed, total);
     else
         kprintf("kheap: all %u self-tests passed\n", total);
+    *run = total;
     return failed;
 }

@@ -5,6 +5,7 @@
 /* Runs every case, printing TAP on serial, then mem_dump and a verdict line. With
  * add_failing_case, one case that fails on purpose is appended (proves the harness can fail).
  * Returns the number of failed cases. */
-unsigned selftest_run(int add_failing_case);
+/* quick: no cases (a boot that only proves the regions); *run: how many ran. Returns failures. */
+unsigned selftest_run(int add_failing_case, int quick, unsigned *run);
 
 #endif

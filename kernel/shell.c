@@ -477,11 +477,11 @@ static void cmd_check(int n, char **w)
  * it); the shell's goes back afterwards. */
 static void cmd_test(int n, char **w)
 {
-    unsigned failed;
+    unsigned failed, run;
 
     (void)n, (void)w;
     mem_set_error_handler(0);
-    failed = selftest_run(0);
+    failed = selftest_run(0, 0, &run);
     mem_set_error_handler(shell_heap_error);
     kprintf("test: %s\n", failed ? "FAILED" : "all passed");
 }

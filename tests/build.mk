@@ -164,3 +164,15 @@ host-valgrind-annotate: $(VG_OVERRUN)
 	    echo "$@: valgrind reported the overrun and the use after free (exit $$status)"; \
 	else \
 	    echo "$$out" | tail -30; echo "$@: valgrind missed the overrun or the use after free (exit $$status)" >&2; exit 1; fi
+
+# The kernel's region chooser (kernel/regions.c) on the host, with synthetic memory maps. The
+# kernel prints uint64_t with %llx, right on i386 (unsigned long long) and the same size on
+# x86_64 (unsigned long): -Wno-format for this one foreign-ABI build, nothing else relaxed.
+REGIONS_TEST := $(TBUILD)/regions_test
+$(REGIONS_TEST): tests/host/regions_test.c kernel/regions.c kernel/regions.h kernel/multiboot.h
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Wno-format -iquote kernel -o $@ tests/host/regions_test.c kernel/regions.c
+.PHONY: host-regions
+host-test: host-regions
+host-regions: $(REGIONS_TEST)
+	$(REGIONS_TEST)
