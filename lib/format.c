@@ -1,5 +1,6 @@
-/* format.c - the start map's skip bits: the slow paths of start_after and start_before, for a
- * block that does not end in the chunk it starts in, and keeping the skip bits with the map.
+/* format.c - the regions by address (the tree search behind region_of), and the start map's
+ * skip bits: the slow paths of start_after and start_before, for a block that does not end in
+ * the chunk it starts in, and keeping the skip bits with the map.
  *
  * skip[0] has one bit per start word, set while that word is not zero; skip[k] has one bit per
  * word of skip[k-1]. A search that finds nothing in its own word climbs until a level shows a
@@ -75,4 +76,42 @@ void start_clear(struct region *r, size_t g)
         w = &r->skip[k][g / MAP_BITS];
         *w &= ~((mapword)1 << (g % MAP_BITS));
     }
+}
+
+/* ---- Regions by address -------------------------------------------------------------------- */
+
+/* The region with the highest descriptor address at or below p. */
+struct region *region_floor(const struct heap *h, const void *p)
+{
+    struct rb_node *n = h->regions, *best = NULL;
+    while (n) {
+        if ((const char *)n <= (const char *)p) {
+            best = n;
+            n = n->child[1];
+        } else {
+            n = n->child[0];
+        }
+    }
+    return node_region(best);
+}
+
+struct region *region_of(struct heap *h, const void *p)
+{
+    struct region *r = h->region_hint;
+    if (region_holds(r, p))
+        return r;
+    r = region_floor(h, p);
+    if (!region_holds(r, p)) {
+        r = r ? region_next(r) : region_first(h); /* p may lie before the next descriptor */
+        if (!region_holds(r, p))
+            return NULL;
+    }
+    h->region_hint = r;
+    return r;
+}
+
+struct region *region_first(const struct heap *h) { return node_region(rb_first(h->regions)); }
+struct region *region_next(const struct region *r)
+{
+    return r ? node_region(rb_next((struct rb_node *)&r->node)) : NULL;
 }

@@ -123,7 +123,12 @@ void start_clear(struct region *r, size_t g);
 
 /* ---- Regions (heap.c) ------------------------------------------------------------------------ */
 
+static inline int region_holds(const struct region *r, const void *p)
+{
+    return r && (uintptr_t)p - (uintptr_t)r->base < r->given;  /* below base wraps: large */
+}
 struct region *region_of(struct heap *h, const void *p);      /* the region whose memory holds p */
+struct region *region_floor(const struct heap *h, const void *p); /* highest descriptor <= p */
 struct region *region_first(const struct heap *h);
 struct region *region_next(const struct region *r);
 static inline struct region *node_region(struct rb_node *n)

@@ -153,52 +153,11 @@ void heap_set_poison(struct heap *h, int on)
 
 /* ---- Regions ------------------------------------------------------------------------------- */
 
-/* The region with the highest descriptor address at or below p. */
-static struct region *region_floor(const struct heap *h, const void *p)
-{
-    struct rb_node *n = h->regions, *best = NULL;
-    while (n) {
-        if ((const char *)n <= (const char *)p) {
-            best = n;
-            n = n->child[1];
-        } else {
-            n = n->child[0];
-        }
-    }
-    return node_region(best);
-}
-
-static int region_holds(const struct region *r, const void *p)
-{
-    return r && (uintptr_t)p - (uintptr_t)r->base < r->given;  /* below base wraps: large */
-}
-
 /* Most lookups hit the region found last: that test inline, the tree search out of line. */
 static inline struct region *region_at(struct heap *h, const void *p)
 {
     struct region *r = h->region_hint;
     return region_holds(r, p) ? r : region_of(h, p);
-}
-
-struct region *region_of(struct heap *h, const void *p)
-{
-    struct region *r = h->region_hint;
-    if (region_holds(r, p))
-        return r;
-    r = region_floor(h, p);
-    if (!region_holds(r, p)) {
-        r = r ? region_next(r) : region_first(h); /* p may lie before the next descriptor */
-        if (!region_holds(r, p))
-            return NULL;
-    }
-    h->region_hint = r;
-    return r;
-}
-
-struct region *region_first(const struct heap *h) { return node_region(rb_first(h->regions)); }
-struct region *region_next(const struct region *r)
-{
-    return r ? node_region(rb_next((struct rb_node *)&r->node)) : NULL;
 }
 
 static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
