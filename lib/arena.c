@@ -9,8 +9,11 @@
 #include "core.h"
 #include "heap_error.h"
 
-#define LOAD(p)      __atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+/* Entries are stored with release and loaded with acquire, not ordered by fences: a reader that
+ * sees any new entry then sees the odd seq stored before it, and TSan understands no fences.
+ * (Both are plain moves on x86.) */
+#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 static unsigned long take(struct arena_set *s, void *ctx)
 {
@@ -75,7 +78,6 @@ int arena_owner(struct arena_set *s, const void *ptr)
             uintptr_t w = LOAD(&s->ranges[i].arena);
             owner = w < s->count ? (int)w : -1;
         }
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == q)
             return owner;
     }
@@ -84,8 +86,7 @@ int arena_owner(struct arena_set *s, const void *ptr)
 /* Table changes, under the table lock: seq is odd while entries move. */
 static void table_begin(struct arena_set *s)
 {
-    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 
 static void table_end(struct arena_set *s)
