@@ -36,7 +36,7 @@ struct arena_set {
     const struct arena_lock *ops;
     struct arena *arenas;
     unsigned      count;
-    void         *table_ctx;      /* the lock serialising changes to the table */
+    void         *table_ctx;      /* the lock serialising table changes: not an arena's (both are held at once) */
     struct arena_range *ranges;   /* sorted by address, `cap` entries of storage */
     size_t        cap;
     size_t        nranges;        /* accessed atomically */

@@ -104,3 +104,14 @@ bench-smoke: $(BENCH_BINS) $(BENCH_CORE_OBJ)
 	python3 $(BENCH_DRIVER) $(BENCH_ARGS) --out $(BENCH_DIR)/smoke --smoke
 
 host-test: bench-smoke
+
+# ---- Arenas: one arena's cost (instructions), and the multi-threaded bench ---------------------
+# make bench-arena-cost   callgrind instructions per alloc+free pair, bare heap against one
+#                         arena (no lock, and a mutex either way); fails over 5%
+$(BENCH_DIR)/arena-cost: tests/bench/arena-cost.c $(call host_objs,tree,lib/arena.c $(LIB_TREE) $(HOST_SEAM))
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -lpthread -o $@
+
+.PHONY: bench-arena-cost
+bench-arena-cost: $(BENCH_DIR)/arena-cost
+	tests/bench/arena-cost $<
