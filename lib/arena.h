@@ -33,7 +33,8 @@ struct arena {
 struct arena_range { uintptr_t lo, hi, arena; };
 
 struct arena_set {
-    const struct arena_lock *ops;
+    unsigned long (*lock)(void *ctx);   /* arena_lock's, copied: one load less per call */
+    void          (*unlock)(void *ctx, unsigned long state);
     struct arena *arenas;
     unsigned      count;
     void         *table_ctx;      /* the lock serialising table changes: not an arena's (both are held at once) */

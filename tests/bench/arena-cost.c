@@ -3,7 +3,8 @@
  * so setup and exit cancel out.
  *
  *   arena-cost MODE PAIRS    MODE: heap (heap_alloc/heap_free), arena (one arena, no lock),
- *                            heap-mutex (a pthread mutex around each call by hand),
+ *                            heap-mutex (a mutex around each call by hand, through the
+ *                            same out-of-line lock functions the arena gets),
  *                            arena-mutex (one arena, the same mutex as its lock callbacks)
  * Each pair allocates a size from a fixed cycle and frees the block allocated 8 pairs earlier,
  * so the heap does real first-fit work (splits and merges) rather than reusing one block. */
@@ -48,6 +49,10 @@ int main(int argc, char **argv)
     } else if (heap_init(&h, mem, size)) {
         return 2;
     }
+    /* The hand-locked heap calls the same lock functions, out of line as a platform's are
+     * (mem.c calls seam_lock in another file): the volatile keeps the compiler from inlining. */
+    const struct arena_lock *volatile plat_v = &mutex;
+    const struct arena_lock *plat = plat_v;
     void *ring[8] = { 0 };
     static const size_t sizes[] = { 24, 100, 40, 300, 16, 64, 1000, 48, 200, 32, 512 };
     for (long i = 0; i < pairs; i++) {
@@ -57,16 +62,17 @@ int main(int argc, char **argv)
             p = arena_alloc(&set, 0, n);
             arena_free(&set, old);
         } else {
+            unsigned long st = 0;
             if (use_mutex)
-                pthread_mutex_lock(&m);
+                st = plat->lock(&m);
             p = heap_alloc(&h, n);
             if (use_mutex)
-                pthread_mutex_unlock(&m);
+                plat->unlock(&m, st);
             if (use_mutex)
-                pthread_mutex_lock(&m);
+                st = plat->lock(&m);
             heap_free(&h, old);
             if (use_mutex)
-                pthread_mutex_unlock(&m);
+                plat->unlock(&m, st);
         }
         if (!p)
             return 1;
