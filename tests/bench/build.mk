@@ -115,3 +115,17 @@ $(BENCH_DIR)/arena-cost: tests/bench/arena-cost.c $(call host_objs,tree,lib/aren
 .PHONY: bench-arena-cost
 bench-arena-cost: $(BENCH_DIR)/arena-cost
 	tests/bench/arena-cost $<
+
+# make bench-mt           tests/bench/mt.c (larson-like hand-off, per-thread churn) at 1 and 2
+#                         threads under glibc, jemalloc, mimalloc, tcmalloc and libkheap.so:
+#                         time and peak RSS, medians of 3 (BENCH_QUICK=1: one short run);
+#                         part of make bench
+$(BENCH_DIR)/mt: tests/bench/mt.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -D_GNU_SOURCE $< -lpthread -o $@
+
+.PHONY: bench-mt
+bench-mt: $(BENCH_DIR)/mt $(PRELOAD_SO)
+	python3 tests/bench/mt-run --bin $(BENCH_DIR)/mt --kheap $(PRELOAD_SO) \
+	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS))
+bench: bench-mt
