@@ -104,3 +104,33 @@ bench-smoke: $(BENCH_BINS) $(BENCH_CORE_OBJ)
 	python3 $(BENCH_DRIVER) $(BENCH_ARGS) --out $(BENCH_DIR)/smoke --smoke
 
 host-test: bench-smoke
+
+# ---- Arenas: one arena's cost (instructions), and the multi-threaded bench ---------------------
+# make bench-arena-cost   callgrind instructions per alloc+free pair, bare heap against one
+#                         arena (no lock, and a mutex either way); fails over 5%
+$(BENCH_DIR)/arena-cost: tests/bench/arena-cost.c $(call host_objs,tree,lib/arena.c $(LIB_TREE) $(HOST_SEAM))
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $^ -lpthread -o $@
+
+.PHONY: bench-arena-cost
+bench-arena-cost: $(BENCH_DIR)/arena-cost
+	tests/bench/arena-cost $<
+
+# make bench-mt           tests/bench/mt.c (larson-like hand-off, per-thread churn) at 1 and 2
+#                         threads under glibc, jemalloc, mimalloc, tcmalloc and libkheap.so:
+#                         time and peak RSS, medians of 3 (BENCH_QUICK=1: one short run);
+#                         part of make bench
+$(BENCH_DIR)/mt: tests/bench/mt.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -D_GNU_SOURCE $< -lpthread -o $@
+
+# build/bench/mt-arena: the same workload on lib/arena.c linked in, one arena per thread
+$(BENCH_DIR)/mt-arena: tests/bench/mt.c $(call host_objs,tree,lib/arena.c $(LIB_TREE) $(HOST_SEAM))
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DMT_ARENA $^ -lpthread -o $@
+
+.PHONY: bench-mt
+bench-mt: $(BENCH_DIR)/mt $(BENCH_DIR)/mt-arena $(PRELOAD_SO)
+	python3 tests/bench/mt-run --bin $(BENCH_DIR)/mt --arena-bin $(BENCH_DIR)/mt-arena --kheap $(PRELOAD_SO) \
+	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS))
+bench: bench-mt

@@ -1,0 +1,368 @@
+/* arena.c - several heaps behind one API (see arena.h).
+ *
+ * The range table maps addresses to arenas. It changes only when a region comes or goes, under
+ * the table lock; frees read it without any lock, as a seqlock: read seq (even), search, read seq
+ * again, and retry if it moved. A free that read a stale owner still frees under that arena's
+ * lock, and the heap itself then decides whether the pointer is one of its blocks, so a stale
+ * read can cost a retry but never a wrong free. */
+#include "arena.h"
+#include "core.h"
+#include "heap_error.h"
+
+/* Entries are stored with release and loaded with acquire, not ordered by fences: a reader that
+ * sees any new entry then sees the odd seq stored before it, and TSan understands no fences.
+ * (Both are plain moves on x86.) */
+#define LOAD(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static unsigned long take(struct arena_set *s, void *ctx)
+{
+    return s->lock ? s->lock(ctx) : 0;
+}
+
+static void drop(struct arena_set *s, void *ctx, unsigned long st)
+{
+    if (s->unlock)
+        s->unlock(ctx, st);
+}
+
+int arena_init(struct arena_set *s, struct arena *arenas, unsigned count,
+               const struct arena_lock *ops, void *table_ctx,
+               struct arena_range *ranges, size_t cap)
+{
+    if (!s || !arenas || !count || !ops || (!ops->lock != !ops->unlock) || (cap && !ranges))
+        return -MEM_ERR_REGION_RANGE;
+    s->lock = ops->lock;
+    s->unlock = ops->unlock;
+    s->arenas = arenas;
+    s->count = count;
+    s->table_ctx = table_ctx;
+    s->ranges = ranges;
+    s->cap = cap;
+    s->nranges = 0;
+    s->seq = 0;
+    s->error_count = 0;
+    for (unsigned i = 0; i < count; i++)
+        heap_init(&arenas[i].heap, NULL, 0);
+    return 0;
+}
+
+/* The first index whose range ends above a; n if none. Reads may be torn by a writer: every
+ * index stays below n, which the caller bounded by cap, so a torn read only returns a wrong
+ * answer that the sequence check throws away. */
+static size_t search(const struct arena_range *r, size_t n, uintptr_t a)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (LOAD(&r[mid].hi) <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int arena_owner(struct arena_set *s, const void *ptr)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    for (;;) {
+        unsigned q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+        if (q & 1)
+            continue; /* a writer is in the middle of a change */
+        size_t n = LOAD(&s->nranges);
+        if (n > s->cap)
+            n = s->cap;
+        size_t i = search(s->ranges, n, a);
+        int owner = -1;
+        if (i < n && LOAD(&s->ranges[i].lo) <= a) {
+            uintptr_t w = LOAD(&s->ranges[i].arena);
+            owner = w < s->count ? (int)w : -1;
+        }
+        if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) == q)
+            return owner;
+    }
+}
+
+/* Table changes, under the table lock: seq is odd while entries move. */
+static void table_begin(struct arena_set *s)
+{
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void table_end(struct arena_set *s)
+{
+    __atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static void entry_copy(struct arena_range *d, const struct arena_range *r)
+{
+    STORE(&d->lo, LOAD(&r->lo));
+    STORE(&d->hi, LOAD(&r->hi));
+    STORE(&d->arena, LOAD(&r->arena));
+}
+
+int arena_add_region(struct arena_set *s, unsigned which, void *start, size_t size)
+{
+    uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    if (which >= s->count || !start || hi < lo)
+        return -MEM_ERR_REGION_RANGE;
+    struct arena *ar = &s->arenas[which];
+    /* Table lock first, then the arena's: the only place both are held, so no order can invert. */
+    unsigned long ts = take(s, s->table_ctx);
+    size_t n = s->nranges, i = search(s->ranges, n, lo);
+    if (n == s->cap || (i < n && s->ranges[i].lo < hi)) {
+        drop(s, s->table_ctx, ts);
+        return -MEM_ERR_REGION_OVERLAP;
+    }
+    unsigned long as = take(s, ar->lock_ctx);
+    int rc = heap_add_region(&ar->heap, start, size);
+    drop(s, ar->lock_ctx, as);
+    if (rc == 0) {
+        table_begin(s);
+        for (size_t j = n; j > i; j--)
+            entry_copy(&s->ranges[j], &s->ranges[j - 1]);
+        STORE(&s->ranges[i].lo, lo);
+        STORE(&s->ranges[i].hi, hi);
+        STORE(&s->ranges[i].arena, (uintptr_t)which);
+        STORE(&s->nranges, n + 1);
+        table_end(s);
+    }
+    drop(s, s->table_ctx, ts);
+    return rc;
+}
+
+int arena_remove_region(struct arena_set *s, void *start)
+{
+    uintptr_t lo = (uintptr_t)start;
+    unsigned long ts = take(s, s->table_ctx);
+    size_t n = s->nranges, i = search(s->ranges, n, lo);
+    int rc = -1;
+    if (i < n && s->ranges[i].lo == lo) {
+        struct arena *ar = &s->arenas[s->ranges[i].arena];
+        unsigned long as = take(s, ar->lock_ctx);
+        rc = heap_remove_region(&ar->heap, start);
+        drop(s, ar->lock_ctx, as);
+        if (rc == 0) {
+            table_begin(s);
+            for (size_t j = i; j + 1 < n; j++)
+                entry_copy(&s->ranges[j], &s->ranges[j + 1]);
+            STORE(&s->nranges, n - 1);
+            table_end(s);
+        }
+    }
+    drop(s, s->table_ctx, ts);
+    return rc;
+}
+
+/* One arena: the heap's call between the lock callbacks and nothing else, so a single-arena
+ * set costs what the bare heap does (make bench-arena-cost measures it). Kept out of line from
+ * the general path, whose loop and divisions would otherwise be paid here too. */
+static void *alloc_one(struct arena_set *s, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    struct arena *ar = s->arenas;
+    void *p;
+    if (!s->lock) { /* one test for both callbacks: arena_init refuses one without the other */
+        p = heap_alloc_quiet(&ar->heap, size, &f);
+    } else {
+        unsigned long st = s->lock(ar->lock_ctx);
+        p = heap_alloc_quiet(&ar->heap, size, &f);
+        s->unlock(ar->lock_ctx, st);
+    }
+    fault_raise(&f);
+    return p;
+}
+
+/* Out of line (GCC and clang): inlined, its registers would be saved on the one-arena path too. */
+#define COLD __attribute__((noinline))
+
+static COLD void *alloc_any(struct arena_set *s, unsigned who, size_t size)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned first = who % s->count;
+    void *p = NULL;
+    for (unsigned k = 0; k < s->count && !p; k++) {
+        struct arena *ar = &s->arenas[(first + k) % s->count];
+        unsigned long st = take(s, ar->lock_ctx);
+        p = heap_alloc_quiet(&ar->heap, size, &f);
+        drop(s, ar->lock_ctx, st);
+        /* A write after free is reported and the block still handed out (heap.h). */
+        fault_raise(&f);
+        f.err = MEM_OK;
+        if (!size)
+            break; /* refused for its size: every arena would refuse it */
+    }
+    return p;
+}
+
+void *arena_alloc(struct arena_set *s, unsigned who, size_t size)
+{
+    return s->count == 1 ? alloc_one(s, size) : alloc_any(s, who, size);
+}
+
+/* A pointer in no arena's table range: one a heap gave back is named as the heap names it
+ * (MEM_ERR_RETURNED), anything else is outside. Counted in the set's own error_count. */
+static COLD enum mem_error foreign(struct arena_set *s, const void *ptr)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    enum mem_error err = MEM_ERR_NOT_IN_HEAP;
+    for (unsigned i = 0; i < s->count && err == MEM_ERR_NOT_IN_HEAP; i++) {
+        struct arena *ar = &s->arenas[i];
+        unsigned long st = take(s, ar->lock_ctx);
+        for (unsigned j = 0; j < HEAP_RETURNED; j++)
+            if (a >= ar->heap.returned[j].lo && a < ar->heap.returned[j].hi)
+                err = MEM_ERR_RETURNED;
+        drop(s, ar->lock_ctx, st);
+    }
+    __atomic_fetch_add(&s->error_count, 1, __ATOMIC_RELAXED);
+    struct fault f = { err, ptr };
+    fault_report(&f);
+    return err;
+}
+
+/* The arena to hand ptr to: with one arena, that one (its heap finds foreign pointers itself,
+ * so the single-arena path does no table search); else the table's answer, or NULL. */
+static struct arena *owner_of(struct arena_set *s, const void *ptr)
+{
+    if (s->count == 1)
+        return &s->arenas[0];
+    int w = arena_owner(s, ptr);
+    return w < 0 ? NULL : &s->arenas[w];
+}
+
+static COLD int free_any(struct arena_set *s, void *ptr)
+{
+    if (!ptr)
+        return MEM_OK;
+    int w = arena_owner(s, ptr);
+    if (w < 0)
+        return foreign(s, ptr);
+    struct arena *ar = &s->arenas[w];
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = take(s, ar->lock_ctx);
+    heap_free_quiet(&ar->heap, ptr, &f);
+    drop(s, ar->lock_ctx, st);
+    return fault_raise(&f);
+}
+
+int arena_free(struct arena_set *s, void *ptr)
+{
+    if (s->count != 1)
+        return free_any(s, ptr);
+    struct arena *ar = s->arenas;
+    struct fault f = { MEM_OK, NULL };
+    if (!s->lock) {
+        heap_free_quiet(&ar->heap, ptr, &f);
+    } else {
+        unsigned long st = s->lock(ar->lock_ctx);
+        heap_free_quiet(&ar->heap, ptr, &f);
+        s->unlock(ar->lock_ctx, st);
+    }
+    return fault_raise(&f);
+}
+
+size_t arena_usable_size(struct arena_set *s, const void *ptr)
+{
+    if (!ptr)
+        return 0;
+    struct arena *ar = owner_of(s, ptr);
+    if (!ar) {
+        foreign(s, ptr);
+        return 0;
+    }
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = take(s, ar->lock_ctx);
+    size_t n = heap_usable_size_quiet(&ar->heap, ptr, &f);
+    drop(s, ar->lock_ctx, st);
+    fault_raise(&f);
+    return n;
+}
+
+void arena_stats(struct arena_set *s, unsigned which, struct mem_stats *out)
+{
+    unsigned lo = which == ARENA_ALL ? 0 : which, hi = which == ARENA_ALL ? s->count : which + 1;
+    struct mem_stats t = { 0 };
+    if (which != ARENA_ALL && which >= s->count) {
+        *out = t;
+        return;
+    }
+    for (unsigned i = lo; i < hi; i++) {
+        struct mem_stats m;
+        struct arena *ar = &s->arenas[i];
+        unsigned long st = take(s, ar->lock_ctx);
+        heap_stats(&ar->heap, &m);
+        drop(s, ar->lock_ctx, st);
+        t.total_bytes += m.total_bytes;
+        t.free_bytes += m.free_bytes;
+        t.used_bytes += m.used_bytes;
+        if (m.largest_free > t.largest_free)
+            t.largest_free = m.largest_free;
+        t.free_blocks += m.free_blocks;
+        t.used_blocks += m.used_blocks;
+        t.peak_used_bytes += m.peak_used_bytes;
+        t.min_free_bytes += m.min_free_bytes;
+        t.region_count += m.region_count;
+        t.overhead_bytes += m.overhead_bytes;
+        t.alloc_count += m.alloc_count;
+        t.free_count += m.free_count;
+        t.failed_count += m.failed_count;
+        t.error_count += m.error_count;
+    }
+    if (which == ARENA_ALL)
+        t.error_count += __atomic_load_n(&s->error_count, __ATOMIC_RELAXED);
+    *out = t;
+}
+
+/* The table: sorted, disjoint, each entry's arena in range, and every arena's region count
+ * equal to its entries (so no region is missing from the table, and none listed twice). */
+static int table_check(struct arena_set *s)
+{
+    int bad = 0;
+    unsigned long ts = take(s, s->table_ctx);
+    size_t n = s->nranges;
+    for (unsigned w = 0; w < s->count; w++) {
+        size_t mine = 0;
+        for (size_t i = 0; i < n; i++)
+            mine += s->ranges[i].arena == w;
+        struct arena *ar = &s->arenas[w];
+        unsigned long st = take(s, ar->lock_ctx);
+        bad += mine != ar->heap.region_count;
+        drop(s, ar->lock_ctx, st);
+    }
+    for (size_t i = 0; i < n; i++) {
+        bad += s->ranges[i].lo >= s->ranges[i].hi || s->ranges[i].arena >= s->count;
+        bad += i > 0 && s->ranges[i - 1].hi > s->ranges[i].lo;
+    }
+    drop(s, s->table_ctx, ts);
+    return bad;
+}
+
+int arena_check(struct arena_set *s, unsigned which)
+{
+    if (which != ARENA_ALL && which >= s->count)
+        return 1;
+    unsigned lo = which == ARENA_ALL ? 0 : which, hi = which == ARENA_ALL ? s->count : which + 1;
+    int bad = which == ARENA_ALL ? table_check(s) : 0;
+    for (unsigned i = lo; i < hi; i++) {
+        struct arena *ar = &s->arenas[i];
+        unsigned long st = take(s, ar->lock_ctx);
+        bad += heap_check(&ar->heap);
+        drop(s, ar->lock_ctx, st);
+    }
+    return bad;
+}
+
+void arena_dump(struct arena_set *s, heap_write_fn write, void *ctx)
+{
+    struct out o = { write, ctx };
+    for (unsigned i = 0; i < s->count; i++) {
+        struct arena *ar = &s->arenas[i];
+        out_str(&o, "arena ");
+        out_num(&o, i, 10, 0);
+        out_str(&o, ":\n");
+        unsigned long st = take(s, ar->lock_ctx);
+        heap_dump(&ar->heap, write, ctx);
+        drop(s, ar->lock_ctx, st);
+    }
+}

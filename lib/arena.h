@@ -1,0 +1,80 @@
+/* arena.h - several heaps (arenas) behind one API, one lock each, so CPUs or threads that
+ * allocate at once do not queue on one lock.
+ *
+ * A caller names itself with an index (its CPU number, a thread's slot) and allocates from
+ * arena index % count, trying the others in turn before it fails. A free goes to the arena
+ * that owns the block, found by address in a sorted table of region ranges (binary search), and
+ * runs under that arena's lock, whoever frees. Inside an arena placement is the heap's first fit.
+ *
+ * lib/ allocates nothing: the caller hands in the arenas, the range table and the lock
+ * callbacks (kernel: a ticket spinlock that masks interrupts; host: a mutex). */
+#ifndef KHEAP_ARENA_H
+#define KHEAP_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "heap.h"
+
+/* The platform's lock, called with the ctx of the lock to take (an arena's, or the table's).
+ * lock returns a state that goes back to unlock (the saved interrupt flag, say). */
+struct arena_lock { /* lock NULL: no locking (one CPU, or the caller serialises) */
+    unsigned long (*lock)(void *ctx);
+    void          (*unlock)(void *ctx, unsigned long state);
+};
+
+struct arena {
+    struct heap heap;
+    void       *lock_ctx; /* set by the caller before arena_init */
+};
+
+/* One region of one arena, [lo, hi), in the caller's storage. Frees read the table without a
+ * lock (a sequence count tells them to retry when it changed under them), so the fields are
+ * read and written with atomic builtins only. */
+struct arena_range { uintptr_t lo, hi, arena; };
+
+struct arena_set {
+    unsigned long (*lock)(void *ctx);   /* arena_lock's, copied: one load less per call */
+    void          (*unlock)(void *ctx, unsigned long state);
+    struct arena *arenas;
+    unsigned      count;
+    void         *table_ctx;      /* the lock serialising table changes: not an arena's (both are held at once) */
+    struct arena_range *ranges;   /* sorted by address, `cap` entries of storage */
+    size_t        cap;
+    size_t        nranges;        /* accessed atomically */
+    unsigned      seq;            /* odd while the table changes (accessed atomically) */
+    uint64_t      error_count;    /* misuse the set found itself: a pointer in no arena */
+};
+
+/* Set up s over count arenas (each arenas[i].lock_ctx already set) with an empty table of cap
+ * entries. Every arena starts empty. 0, or -MEM_ERR_REGION_RANGE for bad arguments. */
+int    arena_init(struct arena_set *s, struct arena *arenas, unsigned count,
+                  const struct arena_lock *ops, void *table_ctx,
+                  struct arena_range *ranges, size_t cap);
+/* Give arena `which` the memory [start, start + size), as heap_add_region. Refused also
+ * (-MEM_ERR_REGION_OVERLAP) when the table is full or the range overlaps another arena's. */
+int    arena_add_region(struct arena_set *s, unsigned which, void *start, size_t size);
+/* Give back the entirely free region that starts at start, from whichever arena has it: 0, or -1. */
+int    arena_remove_region(struct arena_set *s, void *start);
+
+/* Caller `who` (any number: taken modulo count) allocates from its arena, then the others. */
+void  *arena_alloc(struct arena_set *s, unsigned who, size_t size);
+/* To the owning arena, under its lock. 0 or the error reported (the set's error handler is
+ * mem_set_error_handler's, called with no lock held). */
+int    arena_free(struct arena_set *s, void *ptr);
+size_t arena_usable_size(struct arena_set *s, const void *ptr);
+/* The arena that owns ptr's region, or -1 (no lock taken: an answer for diagnostics). */
+int    arena_owner(struct arena_set *s, const void *ptr);
+
+/* Stats of one arena (which < count), or of all (which == ARENA_ALL: byte and block figures
+ * summed, largest_free the largest of any, peak_used and min_free the sums of each arena's;
+ * error_count includes the set's own). failed_count counts every arena's refusals, so a request
+ * one arena refused and another served counts once there. */
+#define ARENA_ALL (~0u)
+void   arena_stats(struct arena_set *s, unsigned which, struct mem_stats *out);
+/* heap_check of one arena or of all (plus the table: sorted, disjoint, each range a region
+ * of its arena): the number of violations. */
+int    arena_check(struct arena_set *s, unsigned which);
+/* Each arena's heap_dump, under a header line per arena. */
+void   arena_dump(struct arena_set *s, heap_write_fn write, void *ctx);
+
+#endif
