@@ -188,6 +188,34 @@ static void test_cross_arena(void)
         free(mem[i]);
 }
 
+static char dump_buf[1 << 16];
+static size_t dump_len;
+static void dump_sink(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    if (dump_len + len < sizeof dump_buf) {
+        memcpy(dump_buf + dump_len, text, len);
+        dump_len += len;
+    }
+}
+
+/* arena_dump: one header per arena, in order, each followed by that heap's own dump. */
+static void test_dump(void)
+{
+    setup(2, 4);
+    void *a = region(1 << 16), *b = region(1 << 16);
+    CHECK(arena_add_region(&set, 0, a, 1 << 16) == 0);
+    CHECK(arena_add_region(&set, 1, b, 1 << 16) == 0);
+    void *p = arena_alloc(&set, 1, 100);
+    dump_len = 0;
+    arena_dump(&set, dump_sink, NULL);
+    dump_buf[dump_len] = 0;
+    char *h0 = strstr(dump_buf, "arena 0:\n"), *h1 = strstr(dump_buf, "arena 1:\n");
+    CHECK(h0 == dump_buf && h1 && h1 > h0 + 9 && !strstr(h1 + 1, "arena 2:"));
+    CHECK(arena_free(&set, p) == 0);
+    free(a); free(b);
+}
+
 static void test_fallback(void)
 {
     setup(3, 2); /* a table of 2: the third region must be refused */
@@ -416,6 +444,7 @@ int main(void)
         { "cross-arena frees, misuse in another arena, foreign and returned pointers", test_cross_arena },
         { "a full or empty arena falls back to the others; a full table refuses", test_fallback },
         { "one arena: misuse still caught without the table", test_single },
+        { "arena_dump: every arena under its own header", test_dump },
         { "threads free each other's blocks; every arena ends checked and whole", test_threads },
     };
     unsigned n = sizeof tests / sizeof tests[0];
