@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-/* KHEAP_TRACE: start recording to path.<pid>; each traced call takes the trace lock around the
- * heap call and its record, so records follow the heap's own order. */
+/* KHEAP_TRACE: start recording, in memory, for path.<pid>; each traced call takes the trace lock
+ * around the heap call and its record, so records follow the heap's own order. */
 void trace_start(const char *path);
 int  trace_on(void);
 void trace_lock(void);
@@ -15,7 +15,7 @@ void trace_alloc(const void *p, size_t size);
 void trace_free(const void *p);
 void trace_realloc(const void *old, const void *p, size_t size);
 void trace_setup_fork(void);   /* from a constructor: the child of a fork starts its own trace */
-void trace_finish(void);       /* at exit: free what is live, write the header, assemble the file */
+void trace_finish(void);       /* at exit: create path.<pid> (O_EXCL), write it all, close it */
 
 /* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
  * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
