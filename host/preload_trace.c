@@ -218,7 +218,12 @@ static char *room(void)
     if (size > records_cap - mapped)
         size = (records_cap - mapped) & ~(PAGE - 1);
     if (size < PAGE) {
-        stop("record memory reached its cap (KHEAP_TRACE_MAX or 1 GiB)", 0);
+        struct line l = { .len = 0 };
+        add(&l, "record memory reached its cap of ");
+        add_num(&l, records_cap);
+        add(&l, records_cap == RECORDS_CAP ? " bytes" : " bytes (KHEAP_TRACE_MAX)");
+        l.text[l.len] = 0;
+        stop(l.text, 0);
         return NULL;
     }
     int saved = errno;
