@@ -17,8 +17,15 @@ void trace_realloc(const void *old, const void *p, size_t size);
 void trace_setup_fork(void);   /* from a constructor: the child of a fork starts its own trace */
 void trace_finish(void);       /* at exit: create path.<pid> (O_EXCL), write it all, close it */
 
+/* Blocks of an alignment of ALONE_ALIGN or more, each mapped alone (preload_alone.c). */
+#define ALONE_ALIGN ((size_t)1 << 20)
+void  *alone_alloc(size_t alignment, size_t size);
+int    alone_any(void);              /* there is one: free and realloc must look */
+size_t alone_size(const void *p);    /* its usable size, or 0 if p is not one */
+int    alone_free(void *p);          /* 1 if p was one (now unmapped), else 0 */
+
 /* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
  * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
-void report_check(int periodic);
+int  report_check(int periodic);
 
 #endif

@@ -3,7 +3,7 @@
 # (host/libkheap.map) and -Bsymbolic, so the library always calls itself. Also `make install`.
 # Included by the top Makefile after host/build.mk.
 
-PRELOAD_SRCS := $(LIB_TREE) $(HOST_SEAM) host/preload.c host/preload_trace.c
+PRELOAD_SRCS := $(LIB_TREE) $(HOST_SEAM) host/preload.c host/preload_trace.c host/preload_alone.c
 PRELOAD_OBJS := $(patsubst %.c,$(HOST_OBJ)/so/%.o,$(PRELOAD_SRCS))
 PRELOAD_SO   := $(HOST_OBJ)/libkheap.so
 PRELOAD_SONAME := libkheap.so.1

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "fork_lock.h"
 #include "preload.h"
 
 #define SLOT_EMPTY ((uintptr_t)0)
@@ -58,7 +59,8 @@ struct chunk {
     char text[];
 };
 
-static pthread_mutex_t trace_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct fork_lock trace_mutex = FORK_LOCK_INIT;
+FORK_LOCK_INSIDE(trace_inside);
 static atomic_int state;              /* T_ON while this process records */
 static int forked;                    /* a fork's child that has not started its own trace yet */
 
@@ -372,12 +374,22 @@ static int recording(void)
 
 /* Taken before fork so the child's copy is consistent; prepare handlers run in reverse order of
  * registration, so this one (registered after seam.c's) takes the trace lock before the heap's. */
-static void fork_prepare(void) { pthread_mutex_lock(&trace_mutex); }
-static void fork_parent(void)  { pthread_mutex_unlock(&trace_mutex); }
+/* stdio's list lock first, then the trace lock; seam.c's handler then takes the heap lock. */
+static int stdio_taken;
+static void fork_prepare(void)
+{
+    stdio_taken = fork_stdio_lock();
+    fork_lock_prepare(&trace_mutex, &trace_inside);
+}
+static void fork_parent(void)
+{
+    fork_lock_parent(&trace_mutex);
+    fork_stdio_unlock(stdio_taken);
+}
 
 static void fork_child(void)
 {
-    pthread_mutex_init(&trace_mutex, NULL);
+    fork_lock_child(&trace_mutex);
     int s = atomic_load(&state);
     if (s == T_ON)
         forked = 1;
@@ -392,8 +404,8 @@ void trace_setup_fork(void) { pthread_atfork(fork_prepare, fork_parent, fork_chi
 /* ---- The records ------------------------------------------------------------------------------- */
 
 int  trace_on(void)     { return atomic_load_explicit(&state, memory_order_relaxed) == T_ON; }
-void trace_lock(void)   { pthread_mutex_lock(&trace_mutex); }
-void trace_unlock(void) { pthread_mutex_unlock(&trace_mutex); }
+void trace_lock(void)   { fork_lock_take(&trace_mutex, &trace_inside); }
+void trace_unlock(void) { fork_lock_drop(&trace_mutex, &trace_inside); }
 
 void trace_start(const char *path)
 {

@@ -4,33 +4,46 @@
  * a region of its own, which may grow in place (see seam_grow) and goes back to the kernel
  * (munmap) as soon as it is entirely free.
  * Nothing here allocates: it must work under a malloc that is this very heap. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "fork_lock.h"
 #include "seam.h"
 
 #define KHEAP_STEP ((size_t)4 << 20)   /* 4 MiB: few regions, little untouched RSS */
 #define PAGE       ((size_t)4096)
 
-static pthread_mutex_t heap_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct fork_lock heap_lock = FORK_LOCK_INIT;
+FORK_LOCK_INSIDE(heap_inside);
 
 unsigned long seam_lock(void)
 {
-    pthread_mutex_lock(&heap_mutex);
+    fork_lock_take(&heap_lock, &heap_inside);
     return 0;
 }
 
 void seam_unlock(unsigned long state)
 {
     (void)state;
-    pthread_mutex_unlock(&heap_mutex);
+    fork_lock_drop(&heap_lock, &heap_inside);
 }
 
-/* fork() in another thread must not leave the child with the lock held forever. */
-static void fork_prepare(void) { pthread_mutex_lock(&heap_mutex); }
-static void fork_parent(void)  { pthread_mutex_unlock(&heap_mutex); }
-static void fork_child(void)   { pthread_mutex_init(&heap_mutex, NULL); }
+/* fork() in another thread must not leave the child with the lock held forever, nor take it
+ * in an order that deadlocks with stdio (fork_lock.h). */
+static int stdio_taken;
+static void fork_prepare(void)
+{
+    stdio_taken = fork_stdio_lock();
+    fork_lock_prepare(&heap_lock, &heap_inside);
+}
+static void fork_parent(void)
+{
+    fork_lock_parent(&heap_lock);
+    fork_stdio_unlock(stdio_taken);
+}
+static void fork_child(void) { fork_lock_child(&heap_lock); }
 
 __attribute__((constructor)) static void seam_setup(void)
 {
@@ -75,9 +88,15 @@ int seam_grow(size_t need, struct seam_region *out)
     if (need > ((size_t)-1 >> 2))
         return -1;
     size_t room = page_up(2 * need);
+    int saved = errno;              /* a malloc that succeeds leaves errno alone */
     void *p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return -1;
+    if (p == MAP_FAILED) {          /* under ulimit -v the reserve may not fit where the block does */
+        room = page_up(need);
+        p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        errno = saved;
+    }
     if (seam_extend(p, need) != 0) {
         munmap(p, room);
         return -1;

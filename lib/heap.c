@@ -294,6 +294,11 @@ static void returned_forget(struct heap *h, uintptr_t lo, uintptr_t hi)
             h->returned[i].lo = h->returned[i].hi = 0;
 }
 
+void heap_note_returned(struct heap *h, const void *start, size_t size)
+{
+    returned_remember(h, (uintptr_t)start, (uintptr_t)start + size);
+}
+
 static int returned_holds(const struct heap *h, const void *p)
 {
     for (unsigned i = 0; i < HEAP_RETURNED; i++)

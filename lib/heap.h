@@ -111,6 +111,9 @@ int    heap_region_extend(struct heap *h, void *start, size_t size);
 size_t heap_region_size(size_t block_bytes, size_t reserve);
 /* Give back a region whose memory is entirely free; 0, or -1 if it is not (or unknown). */
 int    heap_remove_region(struct heap *h, void *start);
+/* Memory the platform handed out beside the heap and took back: a later free into
+ * [start, start + size) is named MEM_ERR_RETURNED, as one into a removed region is. */
+void   heap_note_returned(struct heap *h, const void *start, size_t size);
 /* The region that holds ptr, if it is entirely free: its start and size (its reserve, if it
  * was added with one); else 0. */
 int    heap_region_if_empty(struct heap *h, const void *ptr, void **start, size_t *size);
