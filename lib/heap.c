@@ -580,7 +580,9 @@ static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *f
     return payload;
 }
 
-void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+/* The quiet operations, inline here so that the instance API below calls the core directly:
+ * the public names are interposable in a shared build, so the compiler inlines none of them. */
+static inline void *aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
 {
     int fresh;
     ANNOTATE_ENTER();
@@ -591,9 +593,14 @@ void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fa
     return p;
 }
 
+void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+{
+    return aligned_alloc_quiet(h, align, n, fault);
+}
+
 void *heap_alloc_quiet(struct heap *h, size_t n, struct fault *fault)
 {
-    return heap_aligned_alloc_quiet(h, MEM_ALIGN, n, fault);
+    return aligned_alloc_quiet(h, MEM_ALIGN, n, fault);
 }
 
 void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *fault)
@@ -616,7 +623,7 @@ void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault 
     return p;
 }
 
-int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
+static inline int free_quiet(struct heap *h, void *p, struct fault *fault)
 {
     struct region *r;
     size_t g;
@@ -631,6 +638,8 @@ int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
     ANNOTATE_LEAVE();
     return err;
 }
+
+int heap_free_quiet(struct heap *h, void *p, struct fault *fault) { return free_quiet(h, p, fault); }
 
 /* Shrink used block [g, end) to `need` granules: the rest is released (its bytes leave
  * used_bytes; it was never a block of its own, so the block counts stay). */
@@ -789,7 +798,7 @@ size_t calloc_bytes(size_t count, size_t size)
 void *heap_alloc(struct heap *h, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
-    void *p = heap_alloc_quiet(h, size, &f);
+    void *p = aligned_alloc_quiet(h, MEM_ALIGN, size, &f);
     fault_raise(&f);
     return p;
 }
@@ -797,7 +806,7 @@ void *heap_alloc(struct heap *h, size_t size)
 void *heap_aligned_alloc(struct heap *h, size_t alignment, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
-    void *p = heap_aligned_alloc_quiet(h, alignment, size, &f);
+    void *p = aligned_alloc_quiet(h, alignment, size, &f);
     fault_raise(&f);
     return p;
 }
@@ -813,7 +822,7 @@ void *heap_calloc(struct heap *h, size_t count, size_t size)
 int heap_free(struct heap *h, void *ptr)
 {
     struct fault f = { MEM_OK, NULL };
-    return heap_free_quiet(h, ptr, &f) ? fault_raise(&f) : MEM_OK;
+    return free_quiet(h, ptr, &f) ? fault_raise(&f) : MEM_OK;
 }
 
 void *heap_realloc(struct heap *h, void *ptr, size_t size)

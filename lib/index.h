@@ -15,20 +15,16 @@
 
 const char *heap_index_name(void);   /* "tree" or "list" (heap.h) */
 
-/* Bytes of summary a region of `words` map words needs, and where its levels go; the region's
- * summary is all zeros (no free block) until index_update is called. */
-size_t index_bytes(size_t words);
-void   index_layout(struct region *r, void *tables);
+/* A region's summary (laid out by heap.c with its maps) is all zeros until index_added is
+ * called for its first free block. */
 
 /* The maps changed: bring the summary, and the region's place in the heap's region tree, up to
  * date. After a change the heap calls index_removed for every free block that went or shrank
  * (its start and its old size, in granules), then index_added for every free block that
  * appeared or grew (its start and its new size). Most calls cost a compare or two: a block
- * that was not its chunk's largest leaves the summary as it is. index_update recomputes chunk c
- * from the maps. */
+ * that was not its chunk's largest leaves the summary as it is. */
 void   index_removed(struct heap *h, struct region *r, size_t g, size_t size);
 void   index_added(struct heap *h, struct region *r, size_t g, size_t size);
-void   index_update(struct heap *h, struct region *r, size_t c);
 
 /* The lowest-addressed free block of at least `need` granules over all regions: its granule, and
  * its region in *rp; NONE if there is none. */

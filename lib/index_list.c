@@ -7,13 +7,6 @@
 
 const char *heap_index_name(void) { return "list"; }
 
-void index_update(struct heap *h, struct region *r, size_t c)
-{
-    (void)h;
-    (void)r;
-    (void)c;
-}
-
 void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
 {
     (void)h;

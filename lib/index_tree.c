@@ -96,9 +96,8 @@ static size_t node_max(const struct region *r, size_t k, size_t j)
 /* Chunk c changed: its leaf, then each level while the change reaches it. A larger value climbs
  * without reading siblings; a smaller one recomputes a node only if the old value may have been
  * its maximum. The region's top entry is its key in the region tree. */
-void index_update(struct heap *h, struct region *r, size_t c)
+static void chunk_update(struct region *r, size_t c)
 {
-    (void)h;
     size_t now = chunk_max(r, c), was = r->leaf[c] < LEAF_FULL ? r->leaf[c] : (size_t)-1;
     r->leaf[c] = (uint8_t)(now < LEAF_FULL ? now : LEAF_FULL);
     for (size_t k = 0, i = c; k < r->sum_reach; k++, i /= FANOUT) {
@@ -123,12 +122,13 @@ void index_update(struct heap *h, struct region *r, size_t c)
  * chunk's largest does the chunk need a look. */
 void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
 {
+    (void)h;
     size_t c = g / MAP_BITS;
     if (g == r->wild) {
         r->wild = NONE;
         region_key(r);
     } else if (size >= r->leaf[c]) {
-        index_update(h, r, c);
+        chunk_update(r, c);
     }
 }
 
@@ -136,11 +136,12 @@ void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
  * entries above as far as it beats them, reading no sibling. */
 void index_added(struct heap *h, struct region *r, size_t g, size_t size)
 {
+    (void)h;
     size_t c = g / MAP_BITS;
     if (g + size == r->granules) {       /* the wilderness: out of the summary, where a free */
         r->wild = g;                     /* block that grew into it may still be counted */
         if (r->leaf[c])
-            index_update(h, r, c);
+            chunk_update(r, c);
         region_key(r);
         return;
     }
