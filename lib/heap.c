@@ -495,7 +495,7 @@ static void block_release(struct heap *h, struct region *r, size_t g, size_t end
     h->free_blocks += 1 - (size_t)prev_free - (size_t)next_free;
     poison(h, r, g, end);                /* the neighbours hold the fill already */
     if (next_free)
-        index_removed(h, r, end, hi - end);
+        index_merged(h, r, lo, end, hi - end);
     index_added(h, r, lo, hi - lo);
 }
 

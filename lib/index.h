@@ -25,6 +25,9 @@ const char *heap_index_name(void);   /* "tree" or "list" (heap.h) */
  * that was not its chunk's largest leaves the summary as it is. */
 void   index_removed(struct heap *h, struct region *r, size_t g, size_t size);
 void   index_added(struct heap *h, struct region *r, size_t g, size_t size);
+/* In place of index_removed for a free block of `size` granules at `gone` that merged into the
+ * free block at g below it (index_added(g, ...) follows): the summary of g's chunk only grows. */
+void   index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size);
 
 /* The lowest-addressed free block of at least `need` granules over all regions: its granule, and
  * its region in *rp; NONE if there is none. */

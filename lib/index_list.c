@@ -23,6 +23,15 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     (void)size;
 }
 
+void index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size)
+{
+    (void)h;
+    (void)r;
+    (void)g;
+    (void)gone;
+    (void)size;
+}
+
 /* Each free block of r in address order: the next free start at or after granule g, or NONE. */
 static size_t free_from(const struct region *r, size_t g)
 {

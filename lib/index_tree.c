@@ -132,6 +132,15 @@ void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
     }
 }
 
+/* The block at `gone` merged into the free block at g, which index_added will raise to more than
+ * `size`. In g's chunk that is all that changes; the wilderness is not summarised (and the
+ * merged block becomes it, in index_added). Only another chunk may have lost its largest. */
+void index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size)
+{
+    if (gone != r->wild && gone / MAP_BITS != g / MAP_BITS)
+        index_removed(h, r, gone, size);
+}
+
 /* A free block of `size` granules starts at g, new or grown: it raises its chunk's leaf and the
  * entries above as far as it beats them, reading no sibling. */
 void index_added(struct heap *h, struct region *r, size_t g, size_t size)
