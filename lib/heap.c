@@ -21,7 +21,8 @@
  *   - the skip bits (format.c) let a search for the next or previous block start jump over long
  *     blocks in O(log granules);
  *   - the summary (index_tree.c) holds, per map word (a chunk of 64 granules on x86_64, 32 on
- *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above.
+ *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above, each
+ *     with a copy in a byte saturated at 255 (what searches read: 16 entries in two words).
  *   The tables cost 2 bits per granule (1/64) and the summary and skip bits about 1/700 more:
  *   1.70% of a region on x86_64, about 1.85% on i386 (a leaf per 512 bytes there). A region may be added with a reserve it can grow into later
  *   (heap_region_extend); the tables then cover the reserve.
@@ -37,8 +38,9 @@
  *      each aligned used block.
  *   3. No two free blocks are adjacent: a freed block merges at once with free neighbours.
  *   4. Each skip bit is set exactly when the word below it is not zero.
- *   5. Each summary entry holds the largest free block of the chunks below it (a leaf saturates
- *      at 255 granules); the region tree's node for a region holds the region's largest.
+ *   5. Each summary entry holds the largest free block of the chunks below it (a leaf, and each
+ *      entry's byte copy, saturates at 255 granules); the region tree's node for a region holds
+ *      the region's largest.
  *   6. The heap's byte and block counts equal what a walk adds up.
  *
  * ==== Policies (the reference model in tests/model implements exactly these) ====================
@@ -200,9 +202,10 @@ static size_t tables_layout(struct region *r, char *at, size_t capacity)
         n = (n + FANOUT - 1) / FANOUT;
         if (r) {
             r->sum[k] = (uint32_t *)(void *)(at + bytes);
+            r->sat[k] = (uint8_t *)(at + bytes + align_up(n, FANOUT) * sizeof(uint32_t));
             r->sum_size[k] = n;
         }
-        bytes += align_up(n, FANOUT) * sizeof(uint32_t);
+        bytes += align_up(n, FANOUT) * (sizeof(uint32_t) + 1);   /* whole nodes keep words aligned */
         k++;
     } while (n > 1);
     if (r)
