@@ -58,6 +58,8 @@ struct region {
     size_t sum_size[SUM_MAX]; /* entries per level */
     size_t sum_reach;         /* levels in use: every summarised free block starts below chunk
                                  FANOUT^sum_reach, so a search starts at sum[sum_reach - 1][0] */
+    size_t reach_end;         /* FANOUT^sum_reach, or NONE when every level is in use: a free
+                                 block from this chunk up needs more levels (one compare) */
     size_t wild;              /* the last block's start if it is free, else NONE: the index keeps
                                  it out of the summary (it changes with most allocations) */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */

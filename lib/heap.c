@@ -323,6 +323,7 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
         memset((void *)l.tables, 0, l.table_bytes);
     tables_layout(r, (char *)l.tables, l.capacity);
     r->sum_reach = 1;
+    r->reach_end = r->sum_levels > 1 ? FANOUT : NONE;
     r->wild = NONE;
     r->first = (char *)l.first;
     r->granules = granules;
@@ -541,19 +542,11 @@ static enum mem_error block_use(struct heap *h, const void *p, struct region **r
     return err == MEM_ERR_DOUBLE_FREE ? MEM_ERR_FREED_POINTER : err;
 }
 
-/* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
- * at the top of this file. *fresh says whether it came from never-used zeroed memory. */
-static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
+/* Hand out `need` granules at alignment align from free block [g, end) of r, which holds them
+ * (block_alloc). */
+static void *block_take(struct heap *h, struct region *r, size_t g, size_t end, size_t need,
+                        size_t align, struct fault *fault, int *fresh)
 {
-    size_t need = granules_for(n, align), slack = align_slack(align);
-    struct region *r;
-    int ok = need && slack <= MAX_GRANULES && need <= MAX_GRANULES - slack;
-    size_t g = ok ? index_find(h, need + slack, &r) : NONE;
-    if (g == NONE) {
-        h->failed_count++;
-        return NULL;
-    }
-    size_t end = start_after(r, g);
     char *payload = (char *)align_up((uintptr_t)gran_addr(r, g), align > MEM_ALIGN ? align : MEM_ALIGN);
     size_t b = gran_of(r, payload), rest = b + need;
     *fresh = payload >= r->clean && !poisoning(h);
@@ -581,6 +574,22 @@ static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *f
     mark_dirty(r, rest);
     h->alloc_count++;
     return payload;
+}
+
+/* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
+ * at the top of this file. *fresh says whether it came from never-used zeroed memory. Inline, so
+ * that a constant alignment folds the request's arithmetic away. */
+static inline void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
+{
+    size_t need = granules_for(n, align), slack = align_slack(align), end;
+    struct region *r;
+    int ok = need && slack <= MAX_GRANULES && need <= MAX_GRANULES - slack;
+    size_t g = ok ? index_find(h, need + slack, &r, &end) : NONE;
+    if (g == NONE) {
+        h->failed_count++;
+        return NULL;
+    }
+    return block_take(h, r, g, end, need, align, fault, fresh);
 }
 
 /* The quiet operations, inline here so that the instance API below calls the core directly:

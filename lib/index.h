@@ -29,9 +29,9 @@ void   index_added(struct heap *h, struct region *r, size_t g, size_t size);
  * free block at g below it (index_added(g, ...) follows): the summary of g's chunk only grows. */
 void   index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size);
 
-/* The lowest-addressed free block of at least `need` granules over all regions: its granule, and
- * its region in *rp; NONE if there is none. */
-size_t index_find(struct heap *h, size_t need, struct region **rp);
+/* The lowest-addressed free block of at least `need` granules over all regions: its granule, its
+ * region in *rp and its end (the next block's start) in *end; NONE if there is none. */
+size_t index_find(struct heap *h, size_t need, struct region **rp, size_t *end);
 
 size_t index_largest(struct heap *h);            /* granules of the largest free block, or 0 */
 int    index_check(const struct region *r);      /* 0 when the summary matches the maps */

@@ -45,12 +45,13 @@ static size_t free_from(const struct region *r, size_t g)
     return NONE;
 }
 
-size_t index_find(struct heap *h, size_t need, struct region **rp)
+size_t index_find(struct heap *h, size_t need, struct region **rp, size_t *end)
 {
     for (struct region *r = region_first(h); r; r = region_next(r))
         for (size_t g = free_from(r, 0); g != NONE; g = free_from(r, g + 1))
             if (start_after(r, g) - g >= need) {
                 *rp = r;
+                *end = start_after(r, g);
                 return g;
             }
     return NONE;

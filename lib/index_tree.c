@@ -117,6 +117,7 @@ static void index_reach(struct region *r, size_t c)
         sum_set(r, r->sum_reach, 0, r->sum[r->sum_reach - 1][0]);
         r->sum_reach++;
     }
+    r->reach_end = r->sum_reach < r->sum_levels ? (size_t)1 << (4 * r->sum_reach) : NONE;
 }
 
 /* The region's key in the region tree: its largest free block. */
@@ -130,13 +131,20 @@ static void region_key(struct region *r)
     }
 }
 
-/* The lowest free start in chunk c of at least `need` granules, or NONE. */
-static size_t chunk_fit(const struct region *r, size_t c, size_t need)
+/* The lowest free start in chunk c of at least `need` granules, or NONE; its end in *end. As in
+ * chunk_max, a block's end is in the word at hand but for the chunk's last block. */
+static size_t chunk_fit(const struct region *r, size_t c, size_t need, size_t *end)
 {
-    for (mapword f = r->start[c] & r->mark[c]; f; f &= f - 1) {
-        size_t g = c * MAP_BITS + low_bit(f);
-        if (start_after(r, g) - g >= need)
-            return g;
+    size_t base = c * MAP_BITS;
+    mapword s = r->start[c];
+    for (mapword f = s & r->mark[c]; f; f &= f - 1) {
+        unsigned b = low_bit(f);
+        mapword after = s & (~(mapword)1 << b);
+        size_t e = after ? base + low_bit(after) : start_after(r, base + b);
+        if (e - (base + b) >= need) {
+            *end = e;
+            return base + b;
+        }
     }
     return NONE;
 }
@@ -223,7 +231,7 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
         region_key(r);
         return;
     }
-    if (r->sum_reach < r->sum_levels && c >> (4 * r->sum_reach))
+    if (c >= r->reach_end)
         index_reach(r, c);
     if (size <= r->leaf[c] && size < LEAF_FULL)
         return;
@@ -236,12 +244,15 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     region_key(r);
 }
 
-/* The lowest free start of at least `need` granules in r, whose key says there is one. */
-static size_t region_fit(const struct region *r, size_t need)
+/* The lowest free start of at least `need` granules in r, whose key says there is one; its end
+ * in *end. */
+static size_t region_fit(const struct region *r, size_t need, size_t *end)
 {
     size_t j = 0;
-    if (top_entry(r) < need)
+    if (top_entry(r) < need) {
+        *end = r->granules;
         return r->wild;
+    }
     struct lanes_min small = lanes_min(need < LEAF_FULL ? need : LEAF_FULL);
     for (size_t k = r->sum_reach - 1; k > 0; k--) {  /* the first child that fits, down to level 0 */
         size_t i = j * FANOUT, hi = i + FANOUT;
@@ -260,7 +271,7 @@ static size_t region_fit(const struct region *r, size_t need)
     }
     for (size_t c = j * FANOUT, hi = c + FANOUT; c < hi; c += LANES) {
         for (mapword m = lanes_at_least(bytes_word(r->leaf + c), small); m; m = lane_drop(m)) {
-            size_t g = chunk_fit(r, c + lane_first(m), need);   /* a saturated leaf may not fit */
+            size_t g = chunk_fit(r, c + lane_first(m), need, end);   /* a saturated leaf may not fit */
             if (g != NONE)
                 return g;
         }
@@ -268,7 +279,7 @@ static size_t region_fit(const struct region *r, size_t need)
     return NONE;
 }
 
-size_t index_find(struct heap *h, size_t need, struct region **rp)
+size_t index_find(struct heap *h, size_t need, struct region **rp, size_t *end)
 {
     struct rb_node *n = h->regions;
     if (!n || n->max < need)
@@ -282,7 +293,7 @@ size_t index_find(struct heap *h, size_t need, struct region **rp)
             n = n->child[1];             /* n->max >= need, so the right subtree has one */
     }
     *rp = node_region(n);
-    return region_fit(*rp, need);
+    return region_fit(*rp, need, end);
 }
 
 size_t index_largest(struct heap *h) { return h->regions ? h->regions->max : 0; }
@@ -317,6 +328,7 @@ int index_check(const struct region *r)
             bad += r->sat[k][i] != (r->sum[k][i] < LEAF_FULL ? r->sum[k][i] : LEAF_FULL);
     size_t last = start_before(r, r->granules);
     bad += r->wild != (is_free(r, last) ? last : NONE);
+    bad += r->reach_end != (r->sum_reach < r->sum_levels ? (size_t)1 << (4 * r->sum_reach) : NONE);
     if (r->sum_reach < r->sum_levels)    /* nothing summarised beyond the reach */
         for (size_t c = (size_t)1 << (4 * r->sum_reach); c < r->map_words; c++)
             bad += r->leaf[c] != 0;
