@@ -512,13 +512,11 @@ static void block_free(struct heap *h, struct region *r, size_t g, size_t end)
     block_release(h, r, g, end);
 }
 
-/* Find the used block whose payload is p, or say why p is not one. Writes nothing. A pointer
- * that starts a free block is a double free (callers other than free rename it
- * MEM_ERR_FREED_POINTER); one inside a free block, or where nothing was ever handed out, is
- * only known to be free memory. */
-static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
+/* Why p is not the payload of a used block; r is region_at(h, p). A pointer that starts a free
+ * block is a double free (callers other than free rename it MEM_ERR_FREED_POINTER); one inside
+ * a free block, or where nothing was ever handed out, is only known to be free memory. */
+static enum mem_error block_misuse(struct heap *h, const struct region *r, const void *p)
 {
-    struct region *r = region_at(h, p);
     if (!r)
         return returned_holds(h, p) ? MEM_ERR_RETURNED : MEM_ERR_NOT_IN_HEAP;
     if ((uintptr_t)p % MEM_ALIGN)
@@ -528,11 +526,26 @@ static enum mem_error block_lookup(struct heap *h, const void *p, struct region 
     size_t g = gran_of(r, p);
     if (!is_start(r, g))
         return is_free(r, start_before(r, g)) ? MEM_ERR_FREE_MEMORY : MEM_ERR_NOT_A_BLOCK;
-    if (is_free(r, g))
-        return (const char *)p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;
-    *rp = r;
-    *gp = g;
-    return MEM_OK;
+    return (const char *)p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;   /* a free start */
+}
+
+/* Find the used block whose payload is p, or say why p is not one. Writes nothing in the heap. The checks
+ * of a good pointer, inline; block_misuse names what a bad one is. */
+static inline enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
+{
+    struct region *r = region_at(h, p);
+    if (r && (uintptr_t)p % MEM_ALIGN == 0 && (const char *)p >= r->first &&
+        (const char *)p < region_end(r)) {
+        size_t g = gran_of(r, p);
+        if (is_start(r, g) && !is_free(r, g)) {
+            *rp = r;
+            *gp = g;
+            return MEM_OK;
+        }
+    }
+    *rp = NULL;                          /* never read: only to tell the compiler so */
+    *gp = 0;
+    return block_misuse(h, r, p);
 }
 
 /* The same, for a call that uses the block rather than freeing it. */
