@@ -122,8 +122,27 @@ static inline size_t start_before(const struct region *r, size_t g)
     return w ? (i / MAP_BITS - 1) * MAP_BITS + high_bit(w) : start_before_far(r, i);
 }
 
-void start_set(struct region *r, size_t g);     /* format.c: the start bit and its skip bits */
-void start_clear(struct region *r, size_t g);
+/* The start bit of granule g and, when its word turns empty or not, the skip bits above it:
+ * inline for the usual case of a word that has other starts, format.c for the rest. */
+void start_set_skip(struct region *r, size_t g);
+void start_clear_skip(struct region *r, size_t g);
+
+static inline void start_set(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    if (*w)
+        *w |= (mapword)1 << (g % MAP_BITS);
+    else
+        start_set_skip(r, g);
+}
+
+static inline void start_clear(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    *w &= ~((mapword)1 << (g % MAP_BITS));
+    if (!*w)
+        start_clear_skip(r, g);
+}
 
 /* ---- Regions (heap.c) ------------------------------------------------------------------------ */
 

@@ -90,7 +90,7 @@ static inline void sum_set(struct region *r, size_t k, size_t i, size_t v)
 
 /* The largest free block starting in chunk c, in granules (the wilderness aside). A free block
  * ends at the next start bit: in the same word but for the chunk's last block. */
-static size_t chunk_max(const struct region *r, size_t c)
+static inline size_t chunk_max_inline(const struct region *r, size_t c)
 {
     size_t best = 0, base = c * MAP_BITS;
     mapword s = r->start[c];
@@ -104,6 +104,15 @@ static size_t chunk_max(const struct region *r, size_t c)
     }
     return best;
 }
+
+/* Node j of level k's children as bytes: its leaves, or the byte copies of level k - 1. */
+static inline const uint8_t *children(const struct region *r, size_t k, size_t j)
+{
+    return (k ? r->sat[k - 1] : r->leaf) + j * FANOUT;
+}
+
+/* The same out of line, for the rare callers; chunk_update has its own copy. */
+static size_t chunk_max(const struct region *r, size_t c) { return chunk_max_inline(r, c); }
 
 /* The summary is kept up to the levels in use: the top entry is node 0 of the highest, and the
  * levels above it stay zero until the reach grows (index_reach). */
@@ -153,20 +162,15 @@ static size_t chunk_fit(const struct region *r, size_t c, size_t need, size_t *e
  * 16 entries of the level below. Every level is padded with zeros to whole nodes. */
 static size_t node_max(const struct region *r, size_t k, size_t j)
 {
-    if (k) {
-        size_t best = bytes_max(r->sat[k - 1] + j * FANOUT);
-        const uint32_t *e = r->sum[k - 1] + j * FANOUT;
-        for (size_t i = 0; best >= LEAF_FULL && i < FANOUT; i++)   /* 255 or more: exactly */
-            best = e[i] > best ? e[i] : best;
-        return best;
-    }
-    const uint8_t *leaf = r->leaf + j * FANOUT;
-    size_t best = bytes_max(leaf);
+    const uint8_t *b = children(r, k, j);
+    size_t best = bytes_max(b);
     if (best < LEAF_FULL)
         return best;
-    for (size_t i = 0; i < FANOUT; i++)  /* the rare long blocks: their exact sizes */
-        if (leaf[i] == LEAF_FULL && chunk_max(r, j * FANOUT + i) > best)
-            best = chunk_max(r, j * FANOUT + i);
+    for (size_t i = 0; i < FANOUT; i++) {   /* 255 or more: the exact values */
+        size_t m = !k ? (b[i] == LEAF_FULL ? chunk_max(r, j * FANOUT + i) : 0)  /* rare long blocks */
+                      : r->sum[k - 1][j * FANOUT + i];
+        best = m > best ? m : best;
+    }
     return best;
 }
 
@@ -175,7 +179,7 @@ static size_t node_max(const struct region *r, size_t k, size_t j)
  * its maximum. The region's top entry is its key in the region tree. */
 static void chunk_update(struct region *r, size_t c)
 {
-    size_t now = chunk_max(r, c), was = r->leaf[c] < LEAF_FULL ? r->leaf[c] : (size_t)-1;
+    size_t now = chunk_max_inline(r, c), was = r->leaf[c] < LEAF_FULL ? r->leaf[c] : (size_t)-1;
     r->leaf[c] = (uint8_t)(now < LEAF_FULL ? now : LEAF_FULL);
     for (size_t k = 0, i = c; k < r->sum_reach; k++, i /= FANOUT) {
         uint32_t *node = &r->sum[k][i / FANOUT];
