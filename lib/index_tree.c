@@ -27,10 +27,11 @@ static size_t align_up_fanout(size_t n) { return (n + FANOUT - 1) / FANOUT * FAN
 
 /* ---- A node's 16 children at once ---------------------------------------------------------
  * The leaves and the saturated copies of the entries above (r->sat) are bytes, so a node's 16
- * children are FANOUT / sizeof(mapword) words of byte lanes (SWAR): a compare or a maximum takes
- * a few operations a word, not a loop a child. Every level is padded with zeros to whole
- * nodes, and each starts on a word, so a node's words are always there. A saturated byte (255)
- * says only "255 or more": then the exact values decide (chunk_max, r->sum). */
+ * children are FANOUT / sizeof(mapword) words of byte lanes (SWAR): a search compares them a
+ * few operations a word, not a loop a child, and a maximum reads 16 bytes, not 16 entries.
+ * Every level is padded with zeros to whole nodes, so a node's words are always there. A
+ * saturated byte (255) says only "255 or more": then the exact values decide (chunk_max,
+ * r->sum). */
 #define LANES      sizeof(mapword)              /* bytes per word */
 #define NODE_WORDS (FANOUT / LANES)
 #define LANE_LOW   ((mapword)-1 / 0xFF)         /* 0x01 in every lane */
