@@ -54,7 +54,8 @@ size_t start_before_far(const struct region *r, size_t i)
     return i;
 }
 
-void start_set(struct region *r, size_t g)
+/* Granule g's start word was empty: set the bit, then each skip bit while its word was empty. */
+void start_set_skip(struct region *r, size_t g)
 {
     mapword *w = &r->start[g / MAP_BITS];
     int was_empty = *w == 0;
@@ -67,10 +68,11 @@ void start_set(struct region *r, size_t g)
     }
 }
 
-void start_clear(struct region *r, size_t g)
+/* Granule g's start word is empty now (its bit already cleared): clear each skip bit while the
+ * word below it is empty. */
+void start_clear_skip(struct region *r, size_t g)
 {
     mapword *w = &r->start[g / MAP_BITS];
-    *w &= ~((mapword)1 << (g % MAP_BITS));
     for (size_t k = 0; *w == 0 && k < r->skip_levels; k++) {
         g /= MAP_BITS;
         w = &r->skip[k][g / MAP_BITS];

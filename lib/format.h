@@ -52,10 +52,14 @@ struct region {
     uint8_t *leaf;            /* per start word: its largest free block (granules, LEAF_FULL = or more) */
     uint32_t *sum[SUM_MAX];   /* sum[0][j]: the largest free block in leaves FANOUT j ..; sum[k]:
                                  of sum[k-1]; the last level has one entry: the region's largest */
+    uint8_t *sat[SUM_MAX];    /* sat[k][j]: sum[k][j] saturated at LEAF_FULL, as the leaves are:
+                                 a node's 16 children read as two words (index_tree.c) */
     size_t sum_levels;
     size_t sum_size[SUM_MAX]; /* entries per level */
     size_t sum_reach;         /* levels in use: every summarised free block starts below chunk
                                  FANOUT^sum_reach, so a search starts at sum[sum_reach - 1][0] */
+    size_t reach_end;         /* FANOUT^sum_reach, or NONE when every level is in use: a free
+                                 block from this chunk up needs more levels (one compare) */
     size_t wild;              /* the last block's start if it is free, else NONE: the index keeps
                                  it out of the summary (it changes with most allocations) */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
@@ -118,8 +122,27 @@ static inline size_t start_before(const struct region *r, size_t g)
     return w ? (i / MAP_BITS - 1) * MAP_BITS + high_bit(w) : start_before_far(r, i);
 }
 
-void start_set(struct region *r, size_t g);     /* format.c: the start bit and its skip bits */
-void start_clear(struct region *r, size_t g);
+/* The start bit of granule g and, when its word turns empty or not, the skip bits above it:
+ * inline for the usual case of a word that has other starts, format.c for the rest. */
+void start_set_skip(struct region *r, size_t g);
+void start_clear_skip(struct region *r, size_t g);
+
+static inline void start_set(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    if (*w)
+        *w |= (mapword)1 << (g % MAP_BITS);
+    else
+        start_set_skip(r, g);
+}
+
+static inline void start_clear(struct region *r, size_t g)
+{
+    mapword *w = &r->start[g / MAP_BITS];
+    *w &= ~((mapword)1 << (g % MAP_BITS));
+    if (!*w)
+        start_clear_skip(r, g);
+}
 
 /* ---- Regions (heap.c) ------------------------------------------------------------------------ */
 

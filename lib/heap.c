@@ -21,7 +21,8 @@
  *   - the skip bits (format.c) let a search for the next or previous block start jump over long
  *     blocks in O(log granules);
  *   - the summary (index_tree.c) holds, per map word (a chunk of 64 granules on x86_64, 32 on
- *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above.
+ *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above, each
+ *     with a copy in a byte saturated at 255 (what searches read: 16 entries in two words).
  *   The tables cost 2 bits per granule (1/64) and the summary and skip bits about 1/700 more:
  *   1.70% of a region on x86_64, about 1.85% on i386 (a leaf per 512 bytes there). A region may be added with a reserve it can grow into later
  *   (heap_region_extend); the tables then cover the reserve.
@@ -37,8 +38,9 @@
  *      each aligned used block.
  *   3. No two free blocks are adjacent: a freed block merges at once with free neighbours.
  *   4. Each skip bit is set exactly when the word below it is not zero.
- *   5. Each summary entry holds the largest free block of the chunks below it (a leaf saturates
- *      at 255 granules); the region tree's node for a region holds the region's largest.
+ *   5. Each summary entry holds the largest free block of the chunks below it (a leaf, and each
+ *      entry's byte copy, saturates at 255 granules); the region tree's node for a region holds
+ *      the region's largest.
  *   6. The heap's byte and block counts equal what a walk adds up.
  *
  * ==== Policies (the reference model in tests/model implements exactly these) ====================
@@ -200,9 +202,10 @@ static size_t tables_layout(struct region *r, char *at, size_t capacity)
         n = (n + FANOUT - 1) / FANOUT;
         if (r) {
             r->sum[k] = (uint32_t *)(void *)(at + bytes);
+            r->sat[k] = (uint8_t *)(at + bytes + align_up(n, FANOUT) * sizeof(uint32_t));
             r->sum_size[k] = n;
         }
-        bytes += align_up(n, FANOUT) * sizeof(uint32_t);
+        bytes += align_up(n, FANOUT) * (sizeof(uint32_t) + 1);   /* whole nodes keep words aligned */
         k++;
     } while (n > 1);
     if (r)
@@ -325,6 +328,7 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
         memset((void *)l.tables, 0, l.table_bytes);
     tables_layout(r, (char *)l.tables, l.capacity);
     r->sum_reach = 1;
+    r->reach_end = r->sum_levels > 1 ? FANOUT : NONE;
     r->wild = NONE;
     r->first = (char *)l.first;
     r->granules = granules;
@@ -500,7 +504,7 @@ static void block_release(struct heap *h, struct region *r, size_t g, size_t end
     h->free_blocks += 1 - (size_t)prev_free - (size_t)next_free;
     poison(h, r, g, end);                /* the neighbours hold the fill already */
     if (next_free)
-        index_removed(h, r, end, hi - end);
+        index_merged(h, r, lo, end, hi - end);
     index_added(h, r, lo, hi - lo);
 }
 
@@ -513,13 +517,11 @@ static void block_free(struct heap *h, struct region *r, size_t g, size_t end)
     block_release(h, r, g, end);
 }
 
-/* Find the used block whose payload is p, or say why p is not one. Writes nothing. A pointer
- * that starts a free block is a double free (callers other than free rename it
- * MEM_ERR_FREED_POINTER); one inside a free block, or where nothing was ever handed out, is
- * only known to be free memory. */
-static enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
+/* Why p is not the payload of a used block; r is region_at(h, p). A pointer that starts a free
+ * block is a double free (callers other than free rename it MEM_ERR_FREED_POINTER); one inside
+ * a free block, or where nothing was ever handed out, is only known to be free memory. */
+static enum mem_error block_misuse(struct heap *h, const struct region *r, const void *p)
 {
-    struct region *r = region_at(h, p);
     if (!r)
         return returned_holds(h, p) ? MEM_ERR_RETURNED : MEM_ERR_NOT_IN_HEAP;
     if ((uintptr_t)p % MEM_ALIGN)
@@ -529,11 +531,26 @@ static enum mem_error block_lookup(struct heap *h, const void *p, struct region 
     size_t g = gran_of(r, p);
     if (!is_start(r, g))
         return is_free(r, start_before(r, g)) ? MEM_ERR_FREE_MEMORY : MEM_ERR_NOT_A_BLOCK;
-    if (is_free(r, g))
-        return (const char *)p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;
-    *rp = r;
-    *gp = g;
-    return MEM_OK;
+    return (const char *)p < r->top ? MEM_ERR_DOUBLE_FREE : MEM_ERR_FREE_MEMORY;   /* a free start */
+}
+
+/* Find the used block whose payload is p, or say why p is not one. Writes nothing in the heap. The checks
+ * of a good pointer, inline; block_misuse names what a bad one is. */
+static inline enum mem_error block_lookup(struct heap *h, const void *p, struct region **rp, size_t *gp)
+{
+    struct region *r = region_at(h, p);
+    if (r && (uintptr_t)p % MEM_ALIGN == 0 && (const char *)p >= r->first &&
+        (const char *)p < region_end(r)) {
+        size_t g = gran_of(r, p);
+        if (is_start(r, g) && !is_free(r, g)) {
+            *rp = r;
+            *gp = g;
+            return MEM_OK;
+        }
+    }
+    *rp = NULL;                          /* never read: only to tell the compiler so */
+    *gp = 0;
+    return block_misuse(h, r, p);
 }
 
 /* The same, for a call that uses the block rather than freeing it. */
@@ -543,19 +560,11 @@ static enum mem_error block_use(struct heap *h, const void *p, struct region **r
     return err == MEM_ERR_DOUBLE_FREE ? MEM_ERR_FREED_POINTER : err;
 }
 
-/* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
- * at the top of this file. *fresh says whether it came from never-used zeroed memory. */
-static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
+/* Hand out `need` granules at alignment align from free block [g, end) of r, which holds them
+ * (block_alloc). */
+static void *block_take(struct heap *h, struct region *r, size_t g, size_t end, size_t need,
+                        size_t align, struct fault *fault, int *fresh)
 {
-    size_t need = granules_for(n, align), slack = align_slack(align);
-    struct region *r;
-    int ok = need && slack <= MAX_GRANULES && need <= MAX_GRANULES - slack;
-    size_t g = ok ? index_find(h, need + slack, &r) : NONE;
-    if (g == NONE) {
-        h->failed_count++;
-        return NULL;
-    }
-    size_t end = start_after(r, g);
     char *payload = (char *)align_up((uintptr_t)gran_addr(r, g), align > MEM_ALIGN ? align : MEM_ALIGN);
     size_t b = gran_of(r, payload), rest = b + need;
     *fresh = payload >= r->clean && !poisoning(h);
@@ -585,7 +594,25 @@ static void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *f
     return payload;
 }
 
-void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+/* Hand out the lowest-addressed block that fits n bytes at alignment align: the placement rules
+ * at the top of this file. *fresh says whether it came from never-used zeroed memory. Inline, so
+ * that a constant alignment folds the request's arithmetic away. */
+static inline void *block_alloc(struct heap *h, size_t align, size_t n, struct fault *fault, int *fresh)
+{
+    size_t need = granules_for(n, align), slack = align_slack(align), end;
+    struct region *r;
+    int ok = need && slack <= MAX_GRANULES && need <= MAX_GRANULES - slack;
+    size_t g = ok ? index_find(h, need + slack, &r, &end) : NONE;
+    if (g == NONE) {
+        h->failed_count++;
+        return NULL;
+    }
+    return block_take(h, r, g, end, need, align, fault, fresh);
+}
+
+/* The quiet operations, inline here so that the instance API below calls the core directly:
+ * the public names are interposable in a shared build, so the compiler inlines none of them. */
+static inline void *aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
 {
     int fresh;
     ANNOTATE_ENTER();
@@ -596,9 +623,14 @@ void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fa
     return p;
 }
 
+void *heap_aligned_alloc_quiet(struct heap *h, size_t align, size_t n, struct fault *fault)
+{
+    return aligned_alloc_quiet(h, align, n, fault);
+}
+
 void *heap_alloc_quiet(struct heap *h, size_t n, struct fault *fault)
 {
-    return heap_aligned_alloc_quiet(h, MEM_ALIGN, n, fault);
+    return aligned_alloc_quiet(h, MEM_ALIGN, n, fault);
 }
 
 void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault *fault)
@@ -621,7 +653,7 @@ void *heap_calloc_quiet(struct heap *h, size_t count, size_t size, struct fault 
     return p;
 }
 
-int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
+static inline int free_quiet(struct heap *h, void *p, struct fault *fault)
 {
     struct region *r;
     size_t g;
@@ -636,6 +668,8 @@ int heap_free_quiet(struct heap *h, void *p, struct fault *fault)
     ANNOTATE_LEAVE();
     return err;
 }
+
+int heap_free_quiet(struct heap *h, void *p, struct fault *fault) { return free_quiet(h, p, fault); }
 
 /* Shrink used block [g, end) to `need` granules: the rest is released (its bytes leave
  * used_bytes; it was never a block of its own, so the block counts stay). */
@@ -794,7 +828,7 @@ size_t calloc_bytes(size_t count, size_t size)
 void *heap_alloc(struct heap *h, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
-    void *p = heap_alloc_quiet(h, size, &f);
+    void *p = aligned_alloc_quiet(h, MEM_ALIGN, size, &f);
     fault_raise(&f);
     return p;
 }
@@ -802,7 +836,7 @@ void *heap_alloc(struct heap *h, size_t size)
 void *heap_aligned_alloc(struct heap *h, size_t alignment, size_t size)
 {
     struct fault f = { MEM_OK, NULL };
-    void *p = heap_aligned_alloc_quiet(h, alignment, size, &f);
+    void *p = aligned_alloc_quiet(h, alignment, size, &f);
     fault_raise(&f);
     return p;
 }
@@ -818,7 +852,7 @@ void *heap_calloc(struct heap *h, size_t count, size_t size)
 int heap_free(struct heap *h, void *ptr)
 {
     struct fault f = { MEM_OK, NULL };
-    return heap_free_quiet(h, ptr, &f) ? fault_raise(&f) : MEM_OK;
+    return free_quiet(h, ptr, &f) ? fault_raise(&f) : MEM_OK;
 }
 
 void *heap_realloc(struct heap *h, void *ptr, size_t size)

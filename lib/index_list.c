@@ -7,13 +7,6 @@
 
 const char *heap_index_name(void) { return "list"; }
 
-void index_update(struct heap *h, struct region *r, size_t c)
-{
-    (void)h;
-    (void)r;
-    (void)c;
-}
-
 void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
 {
     (void)h;
@@ -30,6 +23,15 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     (void)size;
 }
 
+void index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size)
+{
+    (void)h;
+    (void)r;
+    (void)g;
+    (void)gone;
+    (void)size;
+}
+
 /* Each free block of r in address order: the next free start at or after granule g, or NONE. */
 static size_t free_from(const struct region *r, size_t g)
 {
@@ -43,12 +45,13 @@ static size_t free_from(const struct region *r, size_t g)
     return NONE;
 }
 
-size_t index_find(struct heap *h, size_t need, struct region **rp)
+size_t index_find(struct heap *h, size_t need, struct region **rp, size_t *end)
 {
     for (struct region *r = region_first(h); r; r = region_next(r))
         for (size_t g = free_from(r, 0); g != NONE; g = free_from(r, g + 1))
             if (start_after(r, g) - g >= need) {
                 *rp = r;
+                *end = start_after(r, g);
                 return g;
             }
     return NONE;
