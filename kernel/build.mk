@@ -32,6 +32,11 @@ KERNEL_OBJ := $(addprefix $(KBUILD)/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
 # compilers to integer registers, or the first vectorised loop is a #UD.
 KERNEL_CFLAGS := $(KCFLAGS) -mno-mmx -mno-sse -mno-sse2
 
+# make kernel BROKEN_LOCK=1: the default heap's lock (kernel/seam.c) only masks interrupts and
+# takes no spinlock, to prove that the SMP self-test fails without it (CPUS=4 KARGS=smp).
+# build/kernel/config records the flag, so the next build without it rebuilds everything.
+KERNEL_CFLAGS += $(if $(BROKEN_LOCK),-DKHEAP_BROKEN_LOCK)
+
 # --build-id=none: the note the Debian GCC driver adds can push the Multiboot header past 8 KiB.
 ifeq ($(TOOLCHAIN),clang)
 KERNEL_LINK := $(KLD) -T linker.ld --build-id=none
