@@ -5,6 +5,8 @@
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
  *   quick     run no self-tests: the boot, the regions, the boot-data check and the summary
  *   smp       run only the SMP self-test (kcase_smp.c: every CPU in the default heap at once)
+ *   ghostcpu  start one more CPU than there is (an APIC id nobody has): it must be reported as
+ *             not started, and the boot must go on without it
  * After the self-tests, one line sums the boot up for scripts (the README documents it):
  *   kheap-summary heap_bytes=N metadata_bytes=N regions=N tests=N failed=N cpus=N mem_map_usable=N
  * (cpus=: the CPUs online, the boot CPU and every AP that smp.c started).
@@ -84,7 +86,7 @@ void kmain(uint32_t magic, uint32_t info)
     bootdata_record(&boot);
     smp_reserve(&boot); /* the AP trampoline's page joins the boot structures the heap avoids */
     regions = regions_setup(&boot);
-    smp_start();        /* the other CPUs, from the ACPI MADT; they idle until the SMP self-test */
+    smp_start(cmdline_has(boot.cmdline, "ghostcpu")); /* the other CPUs, from the ACPI MADT */
     failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"),
                           cmdline_has(boot.cmdline, "smp"), &tests);
     failed += bootdata_verify(&boot);

@@ -34,6 +34,7 @@
 #define INIT_DELAY_US        10000
 #define STARTUP_DELAY_US     200
 #define AP_START_TIMEOUT_MS  200      /* TCG is slow; a real CPU needs microseconds */
+#define GHOST_APIC_ID        0x7E     /* boot word ghostcpu: an id QEMU gives no CPU (0xFF is broadcast) */
 
 extern const char trampoline_start[], trampoline_end[], trampoline_gdtr[]; /* trampoline.S */
 
@@ -194,7 +195,7 @@ void ap_main(unsigned index)
     ap_idle(index);
 }
 
-void smp_start(void)
+void smp_start(int ghost)
 {
     static struct acpi_madt_info madt;
     unsigned enabled = 1, online = 1;
@@ -202,6 +203,11 @@ void smp_start(void)
     if (acpi_find_cpus(&madt) < 0 || madt.lapic_address == 0) {
         kprintf("cpu 0 online (apic id unknown: no MADT, so no local APIC and no other CPU)\n");
         return;
+    }
+    if (ghost && madt.cpu_count < ACPI_CPUS_MAX) {
+        kprintf("smp: boot word ghostcpu: adding apic id %u, which no CPU has, to the MADT's list\n",
+                GHOST_APIC_ID);
+        madt.cpus[madt.cpu_count++] = (struct acpi_cpu){ GHOST_APIC_ID, 1 };
     }
     lapic_set_base(madt.lapic_address);
     lapic_enable(1);

@@ -14,8 +14,10 @@
  * so regions.c keeps it out of the heap and the boot log lists it. Before regions_setup. */
 void     smp_reserve(struct boot_info *boot);
 /* BSP: enables its local APIC, starts every enabled AP in the MADT (each prints
- * `cpu N online (apic id X)`, or the BSP reports `cpu N (apic id X) did not start`). */
-void     smp_start(void);
+ * `cpu N online (apic id X)`, or the BSP reports `cpu N (apic id X) did not start`). With
+ * ghost (boot word ghostcpu), one more entry with an APIC id that no CPU has is added to the
+ * MADT's list, to prove that a CPU that never answers is reported and the boot goes on. */
+void     smp_start(int ghost);
 unsigned smp_cpus_online(void);
 /* This CPU's index. Cheap (it looks at the stack pointer, since each CPU has its own stack),
  * and right from the first instruction of kmain on: the console lock (uart.c) uses it. */
