@@ -10,7 +10,8 @@
 #   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, through GRUB (build/kheap-test.iso,
 #                      grub.cfg passes `exit`), short boots at 128 MiB and 1 GiB, boots with boot
 #                      modules, SMP boots at 1, 2 and 4 CPUs, and prove the harness can fail;
-#                      MEM=X boots them all at X, CPUS=N all but the SMP boots with N CPUs
+#                      MEM=X boots them all at X, CPUS=N all but the SMP boots with N CPUs;
+#                      last, smp-broken-test: a BROKEN_LOCK=1 kernel must fail the SMP case
 #   make shell-test    drive the shell through QEMU's serial port with the scripted sessions in
 #                      tests/shell/ (tools/shell-test), and once through GRUB from build/kheap.iso
 # Objects go to build/kernel/ (the host build has build/host/). build/kernel/config records the
@@ -172,6 +173,20 @@ kernel-test: deps $(KERNEL) $(TEST_ISO) $(KTEST_MODDIR)/stamp
 	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub-2cpus -m $(call km,32M) -p 2 -g '^smp-test: ok: 2 CPUs'
 	@tools/qemu-test -k $(KERNEL) -n fault -m $(call km,32M) $(kp) -x -s 35 -g '^FAULT: vector 6 ' fault
 	@tools/qemu-test -k $(KERNEL) -n failtest -m $(call km,32M) $(kp) -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
+	@$(MAKE) --no-print-directory smp-broken-test
+
+# The SMP case must be able to fail: the kernel built with BROKEN_LOCK=1 (in its own build
+# directory, so build/kernel.elf stays as it is) must be judged a failure at 4 CPUs. A race is
+# likely, not certain, so up to three boots; the first that fails ends it. Each must reach the
+# point where all four CPUs are online, so a boot that fails for another reason does not count.
+BROKEN_BUILD := $(BUILD)/broken-lock
+.PHONY: smp-broken-test
+smp-broken-test: deps
+	@$(MAKE) --no-print-directory BUILD=$(BROKEN_BUILD) BROKEN_LOCK=1 kernel
+	@for run in 1 2 3; do \
+	    tools/qemu-test -k $(BROKEN_BUILD)/kernel.elf -n smp-broken-lock-$$run -m $(call km,32M) -p 4 -x \
+	        -g '^cpu 3 online \(apic id 3\)' smp && exit 0; \
+	done; echo "smp-broken-test: FAIL: the SMP case passed 3 times without the heap's spinlock" >&2; exit 1
 
 # Each session boots the kernel once and must end with the guest's own `quit` (status 33).
 # tools/shell-test bounds each session (90 s); timeout bounds the whole run. The GRUB session and
