@@ -54,6 +54,7 @@ void seam_write(const char *text, size_t len)
 void seam_fatal(const char *line, size_t len)
 {
     cpu_cli();
+    (void)uart_lock(); /* one line, even when two CPUs panic at once; never given back */
     uart_write("PANIC: ", 7);
     uart_write(line, len);
     if (len == 0 || line[len - 1] != '\n')
