@@ -137,7 +137,9 @@ run-iso: deps $(ISO)
 # SMP: with 1 CPU the SMP case (boot word smp: only that case) must say it had nothing to race;
 # the full self-tests at 2 CPUs include it; the smp word at 4 CPUs must pass it with every CPU
 # online (qemu-test -p checks cpus= on the summary line). The word ghostcpu adds an APIC id no CPU
-# has: it must be reported as not started, and the rest must pass. CPUS=N boots the others at N.
+# has: it must be reported as not started, and the rest must pass. Without ACPI (-machine
+# acpi=off) the CPUs come from SeaBIOS's MP table, which lists one CPU per socket: hence
+# sockets=4. CPUS=N boots the others at N.
 KTEST_MODDIR  := $(KBUILD)/modules
 KTEST_MODULES := $(KTEST_MODDIR)/a.bin,$(KTEST_MODDIR)/b.bin
 KTEST_MANY    := $(shell seq -f '$(KTEST_MODDIR)/m%02g.bin' 1 30 | paste -sd, -)
@@ -170,6 +172,8 @@ kernel-test: deps $(KERNEL) $(TEST_ISO) $(KTEST_MODDIR)/stamp
 	    -g '^smp-test: ok: 4 CPUs' -g '^cpu 3 online \(apic id 3\)' smp
 	@tools/qemu-test -k $(KERNEL) -n smp-ghost -m $(call km,32M) -p 2 \
 	    -g '^cpu 2 \(apic id 126\) did not start' -g '^smp-test: ok: 2 CPUs' ghostcpu smp
+	@tools/qemu-test -k $(KERNEL) -n smp-mptable -m $(call km,32M) -p 4,sockets=4 -a '-machine acpi=off' \
+	    -g '^mptable: .*: 4 processor\(s\)' -g '^smp-test: ok: 4 CPUs' smp
 	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub-2cpus -m $(call km,32M) -p 2 -g '^smp-test: ok: 2 CPUs'
 	@tools/qemu-test -k $(KERNEL) -n fault -m $(call km,32M) $(kp) -x -s 35 -g '^FAULT: vector 6 ' fault
 	@tools/qemu-test -k $(KERNEL) -n failtest -m $(call km,32M) $(kp) -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest

@@ -2,7 +2,8 @@
  * protocol of the Intel SDM (vol. 3, 8.4 "multiple-processor initialization"):
  *
  *   1. acpi.c lists the processors (MADT type 0 entries, enabled flag) and the local APIC's
- *      address. The BSP enables its own local APIC and reads its APIC id.
+ *      address; without a MADT, mptable.c reads them from the MP tables instead. The BSP
+ *      enables its own local APIC and reads its APIC id.
  *   2. The real-mode trampoline (boot/trampoline.S) is copied to a free page below 1 MiB that
  *      smp_reserve chose before the heap took its memory, and given the kernel's GDT.
  *   3. For each AP, one at a time: its stack and index go where the trampoline reads them, then
@@ -23,6 +24,7 @@
 #include "io.h"
 #include "kprintf.h"
 #include "lapic.h"
+#include "mptable.h"
 #include "pit.h"
 #include "smp.h"
 #include "spinlock.h"
@@ -200,8 +202,8 @@ void smp_start(int ghost)
     static struct acpi_madt_info madt;
     unsigned enabled = 1, online = 1;
 
-    if (acpi_find_cpus(&madt) < 0 || madt.lapic_address == 0) {
-        kprintf("cpu 0 online (apic id unknown: no MADT, so no local APIC and no other CPU)\n");
+    if ((acpi_find_cpus(&madt) < 0 && mptable_find_cpus(&madt) < 0) || madt.lapic_address == 0) {
+        kprintf("cpu 0 online (apic id unknown: no MADT or MP table, so no local APIC and no other CPU)\n");
         return;
     }
     if (ghost && madt.cpu_count < ACPI_CPUS_MAX) {
