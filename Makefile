@@ -59,10 +59,11 @@ test: deps host-test kernel-test
 help:
 	@echo "kheap - a first-fit heap for kernels, proved in a multiboot kernel under QEMU"
 	@echo
-	@echo "  make run          boot the kernel in QEMU: self-tests, then the heap shell (quit, or Ctrl-a x); MEM=1G"
+	@echo "  make run          boot the kernel in QEMU: self-tests, then the heap shell (quit, or Ctrl-a x); MEM=1G CPUS=2"
 	@echo "  make test         everything: host tests, kernel self-tests in QEMU, shell, real programs"
 	@echo "  make host-test    host unit, differential and thread tests only"
-	@echo "  make kernel-test  self-tests in QEMU at 32 MiB and 3 GiB, and through GRUB; boot checks (MEM=X: all at X)"
+	@echo "  make kernel-test  self-tests in QEMU at 32 MiB and 3 GiB, through GRUB, at 1, 2 and 4 CPUs; boot checks"
+	@echo "                    (MEM=X: all at X; CPUS=N: all but the SMP boots with N CPUs, 1 to 8)"
 	@echo "  make shell-test   script the serial shell through QEMU: normal use, bad input, editing"
 	@echo "  make real-test    real programs under LD_PRELOAD=build/host/libkheap.so, against glibc"
 	@echo "  make iso          build/kheap.iso, a GRUB CD image that boots into the heap shell"
@@ -76,6 +77,8 @@ help:
 	@echo
 	@echo "  CC=clang          build kernel and host with clang (kernel: --target=i686-elf, ld.lld)"
 	@echo "  KHEAP_DEBUG_FILL=1  every heap starts in debug-fill mode (writes after free are reported)"
+	@echo "  BROKEN_LOCK=1     kernel only: the heap lock masks interrupts but takes no spinlock"
+	@echo "                    (proves the SMP test fails: make run BROKEN_LOCK=1 CPUS=4 KARGS='smp exit')"
 
 deps:
 	@tools/bootstrap $(TOOLCHAIN)

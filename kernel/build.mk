@@ -2,13 +2,16 @@
 #   make kernel        build/kernel.elf: boot/*.S, kernel/*.{c,S}, the allocator core ($(LIB_TREE))
 #                      and the shared allocator cases (tests/cases/*.c), linked at 1 MiB
 #   make run           boot it in QEMU: self-tests, then the heap shell on this terminal (quit,
-#                      or Ctrl-a x); MEM=128M (or QEMU_MEM=, the older name) and
-#                      KARGS="exit failtest ..." pass memory and boot words
+#                      or Ctrl-a x); MEM=128M (or QEMU_MEM=, the older name), CPUS=2 (QEMU
+#                      -smp, 1 to 8) and KARGS="exit failtest smp ..." pass memory, processors
+#                      and boot words
 #   make iso           build/kheap.iso, a GRUB CD image that boots into the shell
 #   make run-iso       boot build/kheap.iso in QEMU (-cdrom), the shell on this terminal
 #   make kernel-test   boot the self-tests at 32 MiB and 3 GiB, through GRUB (build/kheap-test.iso,
 #                      grub.cfg passes `exit`), short boots at 128 MiB and 1 GiB, boots with boot
-#                      modules, and prove the harness can fail; MEM=X boots them all at X
+#                      modules, SMP boots at 1, 2 and 4 CPUs, and prove the harness can fail;
+#                      MEM=X boots them all at X, CPUS=N all but the SMP boots with N CPUs;
+#                      last, smp-broken-test: a BROKEN_LOCK=1 kernel must fail the SMP case
 #   make shell-test    drive the shell through QEMU's serial port with the scripted sessions in
 #                      tests/shell/ (tools/shell-test), and once through GRUB from build/kheap.iso
 # Objects go to build/kernel/ (the host build has build/host/). build/kernel/config records the
@@ -31,6 +34,11 @@ KERNEL_OBJ := $(addprefix $(KBUILD)/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
 # Nothing at boot enables SSE (CR4.OSFXSR), and clang's default i686 CPU has SSE2: keep the
 # compilers to integer registers, or the first vectorised loop is a #UD.
 KERNEL_CFLAGS := $(KCFLAGS) -mno-mmx -mno-sse -mno-sse2
+
+# make kernel BROKEN_LOCK=1: the default heap's lock (kernel/seam.c) only masks interrupts and
+# takes no spinlock, to prove that the SMP self-test fails without it (CPUS=4 KARGS=smp).
+# build/kernel/config records the flag, so the next build without it rebuilds everything.
+KERNEL_CFLAGS += $(if $(BROKEN_LOCK),-DKHEAP_BROKEN_LOCK)
 
 # --build-id=none: the note the Debian GCC driver adds can push the Multiboot header past 8 KiB.
 ifeq ($(TOOLCHAIN),clang)
@@ -81,9 +89,13 @@ QEMU_MEM ?= 128M
 MEM      ?=
 RUN_MEM  := $(or $(MEM),$(QEMU_MEM))
 KARGS    ?=
+# CPUS=N: QEMU -smp N (1 to 8; the scripts check). run and run-iso default to 2; kernel-test's
+# boots keep QEMU's 1 unless CPUS= is given, and its SMP boots always use their own counts.
+CPUS     ?=
+RUN_CPUS := $(or $(CPUS),2)
 
 run: deps $(KERNEL)
-	@tools/qemu-run -m $(RUN_MEM) -k $(KERNEL) $(KARGS)
+	@tools/qemu-run -m $(RUN_MEM) -p $(RUN_CPUS) -k $(KERNEL) $(KARGS)
 
 # ---- GRUB CD images ---------------------------------------------------------------------------
 # grub-mkrescue (grub-common, grub-pc-bin, xorriso, mtools) lays out a BIOS-bootable ISO from a
@@ -111,7 +123,7 @@ $(TEST_ISO): $(KERNEL) boot/grub.cfg
 	$(call iso_image,$@,$(KBUILD)/iso-test,exit)
 
 run-iso: deps $(ISO)
-	@tools/qemu-run -m $(RUN_MEM) -c $(ISO)
+	@tools/qemu-run -m $(RUN_MEM) -p $(RUN_CPUS) -c $(ISO)
 
 # The self-tests must pass at 32 MiB and at 3 GiB (QEMU's map then reaches the PCI hole), and
 # booted by GRUB from the test ISO, which lays out the boot structures differently (and loads
@@ -121,11 +133,19 @@ run-iso: deps $(ISO)
 # modules and a 3000-byte command line, a fourth run 30 modules: the kernel checksums them before
 # and after the self-tests. The last two boots must be judged failures, or the harness could not
 # see a failure at all. MEM=X boots every run at X.
+#
+# SMP: with 1 CPU the SMP case (boot word smp: only that case) must say it had nothing to race;
+# the full self-tests at 2 CPUs include it; the smp word at 4 CPUs must pass it with every CPU
+# online (qemu-test -p checks cpus= on the summary line). The word ghostcpu adds an APIC id no CPU
+# has: it must be reported as not started, and the rest must pass. Without ACPI (-machine
+# acpi=off) the CPUs come from SeaBIOS's MP table, which lists one CPU per socket: hence
+# sockets=4. CPUS=N boots the others at N.
 KTEST_MODDIR  := $(KBUILD)/modules
 KTEST_MODULES := $(KTEST_MODDIR)/a.bin,$(KTEST_MODDIR)/b.bin
 KTEST_MANY    := $(shell seq -f '$(KTEST_MODDIR)/m%02g.bin' 1 30 | paste -sd, -)
 KTEST_LONG    := pad=$(shell printf 'k%.0s' $$(seq 3000))
 km = $(or $(MEM),$(1))
+kp = -p $(or $(CPUS),1)
 
 $(KTEST_MODDIR)/stamp:
 	@mkdir -p $(@D)
@@ -135,16 +155,42 @@ $(KTEST_MODDIR)/stamp:
 	@touch $@
 
 kernel-test: deps $(KERNEL) $(TEST_ISO) $(KTEST_MODDIR)/stamp
-	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,32M) -m $(call km,32M) -i $(KTEST_MODULES) \
+	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,32M) -m $(call km,32M) $(kp) -i $(KTEST_MODULES) \
 	    -g '^boot data: command line and 2 module\(s\) unchanged' exit $(KTEST_LONG)
-	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,3G) -m $(call km,3G)
-	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,128M) -m $(call km,128M) quick
-	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,1G) -m $(call km,1G) quick
-	@tools/qemu-test -k $(KERNEL) -n modules-30 -m $(call km,32M) -i $(KTEST_MANY) \
+	@tools/qemu-test -k $(KERNEL) -n selftest-$(call km,3G) -m $(call km,3G) $(kp)
+	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,128M) -m $(call km,128M) $(kp) quick
+	@tools/qemu-test -k $(KERNEL) -n quick-$(call km,1G) -m $(call km,1G) $(kp) quick
+	@tools/qemu-test -k $(KERNEL) -n modules-30 -m $(call km,32M) $(kp) -i $(KTEST_MANY) \
 	    -g '^boot data: command line and 30 module\(s\) unchanged'
-	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub -m $(call km,32M) -g '^boot loader: GRUB'
-	@tools/qemu-test -k $(KERNEL) -n fault -m $(call km,32M) -x -s 35 -g '^FAULT: vector 6 ' fault
-	@tools/qemu-test -k $(KERNEL) -n failtest -m $(call km,32M) -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
+	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub -m $(call km,32M) $(kp) -g '^boot loader: GRUB'
+	@tools/qemu-test -k $(KERNEL) -n smp-1cpu -m $(call km,32M) -p 1 \
+	    -g '^smp-test: skipped, 1 CPU online' -g '^cpu 0 online \(apic id 0\)' \
+	    -g '^  0x0000[0-9a-f]{4}-0x0000[0-9a-f]{4}  kernel: AP start-up trampoline' smp
+	@tools/qemu-test -k $(KERNEL) -n selftest-2cpus -m $(call km,32M) -p 2 \
+	    -g '^smp-test: ok: 2 CPUs' -g '^cpu 1 online \(apic id 1\)'
+	@tools/qemu-test -k $(KERNEL) -n smp-4cpus -m $(call km,32M) -p 4 \
+	    -g '^smp-test: ok: 4 CPUs' -g '^cpu 3 online \(apic id 3\)' smp
+	@tools/qemu-test -k $(KERNEL) -n smp-ghost -m $(call km,32M) -p 2 \
+	    -g '^cpu 2 \(apic id 126\) did not start' -g '^smp-test: ok: 2 CPUs' ghostcpu smp
+	@tools/qemu-test -k $(KERNEL) -n smp-mptable -m $(call km,32M) -p 4,sockets=4 -a '-machine acpi=off' \
+	    -g '^mptable: .*: 4 processor\(s\)' -g '^smp-test: ok: 4 CPUs' smp
+	@tools/qemu-test -c $(TEST_ISO) -n selftest-grub-2cpus -m $(call km,32M) -p 2 -g '^smp-test: ok: 2 CPUs'
+	@tools/qemu-test -k $(KERNEL) -n fault -m $(call km,32M) $(kp) -x -s 35 -g '^FAULT: vector 6 ' fault
+	@tools/qemu-test -k $(KERNEL) -n failtest -m $(call km,32M) $(kp) -x -s 35 -g '^not ok [0-9]+ - .*failtest' failtest
+	@$(MAKE) --no-print-directory smp-broken-test
+
+# The SMP case must be able to fail: the kernel built with BROKEN_LOCK=1 (in its own build
+# directory, so build/kernel.elf stays as it is) must be judged a failure at 4 CPUs. A race is
+# likely, not certain, so up to three boots; the first that fails ends it. Each must reach the
+# point where all four CPUs are online, so a boot that fails for another reason does not count.
+BROKEN_BUILD := $(BUILD)/broken-lock
+.PHONY: smp-broken-test
+smp-broken-test: deps
+	@$(MAKE) --no-print-directory BUILD=$(BROKEN_BUILD) BROKEN_LOCK=1 kernel
+	@for run in 1 2 3; do \
+	    tools/qemu-test -k $(BROKEN_BUILD)/kernel.elf -n smp-broken-lock-$$run -m $(call km,32M) -p 4 -x \
+	        -g '^cpu 3 online \(apic id 3\)' smp && exit 0; \
+	done; echo "smp-broken-test: FAIL: the SMP case passed 3 times without the heap's spinlock" >&2; exit 1
 
 # Each session boots the kernel once and must end with the guest's own `quit` (status 33).
 # tools/shell-test bounds each session (90 s); timeout bounds the whole run. The GRUB session and

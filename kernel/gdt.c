@@ -20,6 +20,7 @@ struct gdt_pointer {
 } __attribute__((packed));
 
 static uint64_t gdt[3];
+static struct gdt_pointer gdt_ptr;
 
 /* Packs one descriptor; the layout scatters base and limit for 286 compatibility. */
 static uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
@@ -52,13 +53,19 @@ static void gdt_load(const struct gdt_pointer *ptr)
 
 void gdt_init(void)
 {
-    static struct gdt_pointer ptr;
     uint8_t flags = SEG_GRANULARITY_4K | SEG_32BIT;
 
     gdt[0] = 0; /* the CPU requires a null descriptor first */
     gdt[1] = gdt_entry(0, 0xFFFFF, SEG_PRESENT | SEG_RING0 | SEG_CODE_DATA | SEG_EXECUTABLE | SEG_RW, flags);
     gdt[2] = gdt_entry(0, 0xFFFFF, SEG_PRESENT | SEG_RING0 | SEG_CODE_DATA | SEG_RW, flags);
-    ptr.limit = sizeof(gdt) - 1;
-    ptr.base = (uint32_t)(uintptr_t)gdt;
-    gdt_load(&ptr);
+    gdt_ptr.limit = sizeof(gdt) - 1;
+    gdt_ptr.base = (uint32_t)(uintptr_t)gdt;
+    gdt_load(&gdt_ptr);
+}
+
+/* The AP trampoline loads this same table with its own lgdt, while still in real mode. */
+void gdt_describe(uint16_t *limit, uint32_t *base)
+{
+    *limit = gdt_ptr.limit;
+    *base = gdt_ptr.base;
 }

@@ -28,6 +28,7 @@ struct idt_pointer {
 } __attribute__((packed));
 
 static struct idt_gate idt[IDT_ENTRIES];
+static struct idt_pointer idt_ptr;
 
 static void idt_set_gate(unsigned vector, uint32_t handler)
 {
@@ -40,11 +41,22 @@ static void idt_set_gate(unsigned vector, uint32_t handler)
 
 void idt_init(void)
 {
-    static struct idt_pointer ptr;
-
     for (unsigned v = 0; v < TRAP_STUBS; v++)
         idt_set_gate(v, trap_stubs[v]);
-    ptr.limit = sizeof(idt) - 1;
-    ptr.base = (uint32_t)(uintptr_t)idt;
-    __asm__ volatile("lidt (%0)" : : "r"(&ptr) : "memory");
+    idt_ptr.limit = sizeof(idt) - 1;
+    idt_ptr.base = (uint32_t)(uintptr_t)idt;
+    idt_load();
+}
+
+/* IDTR is per CPU: each AP loads the one shared table for itself (smp.c, ap_main). */
+void idt_load(void)
+{
+    __asm__ volatile("lidt (%0)" : : "r"(&idt_ptr) : "memory");
+}
+
+/* For vectors above the PIC's that do not go through trap.c (lapic.c: wake-up IPI, spurious). */
+void idt_set_handler(unsigned vector, void (*entry)(void))
+{
+    if (vector >= TRAP_STUBS && vector < IDT_ENTRIES)
+        idt_set_gate(vector, (uint32_t)(uintptr_t)entry);
 }

@@ -186,7 +186,9 @@ const struct test_case kernel_cases[] = {
     { "kernel: calloc, realloc, aligned_alloc on the default heap", calloc_realloc_aligned },
     { "kernel: an unassigned IRQ is reported and execution goes on", unassigned_irq_continues },
     { "kernel: timer IRQ allocates and frees while the main flow does (IRQ-safe lock)", irq_allocating_case },
+    { SMP_CASE_NAME, smp_heap_case },
 };
 const size_t kernel_case_count = sizeof(kernel_cases) / sizeof(kernel_cases[0]);
 
+const struct test_case smp_case = { SMP_CASE_NAME, smp_heap_case };
 const struct test_case failing_case = { "kernel: deliberately failing case (failtest)", fails_on_purpose };

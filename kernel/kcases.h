@@ -10,5 +10,8 @@ extern const size_t kernel_case_count;
 extern const struct test_case failing_case; /* `failtest` on the command line appends it */
 
 void irq_allocating_case(void); /* kcase_irq.c */
+void smp_heap_case(void);       /* kcase_smp.c */
+#define SMP_CASE_NAME "kernel: every CPU allocates, hands blocks to another CPU that checks and frees them (SMP lock)"
+extern const struct test_case smp_case; /* the boot word `smp` runs only this one */
 
 #endif

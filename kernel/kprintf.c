@@ -151,10 +151,13 @@ static void put_conversion(char conv, const struct spec *sp, va_list *ap)
     }
 }
 
+/* The whole call holds the console lock (uart.c), so a line from one CPU is never cut by
+ * another's. */
 void kvprintf(const char *fmt, va_list args)
 {
     va_list ap;
     struct spec sp;
+    uint32_t console = uart_lock();
 
     va_copy(ap, args); /* a local copy, so helpers can take its address */
     for (; *fmt; fmt++) {
@@ -168,6 +171,7 @@ void kvprintf(const char *fmt, va_list args)
         put_conversion(*fmt, &sp, &ap);
     }
     va_end(ap);
+    uart_unlock(console);
 }
 
 void kprintf(const char *fmt, ...)

@@ -4,8 +4,12 @@
  *   fault     raise a real CPU exception right after the banner (tests the fault report)
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
  *   quick     run no self-tests: the boot, the regions, the boot-data check and the summary
+ *   smp       run only the SMP self-test (kcase_smp.c: every CPU in the default heap at once)
+ *   ghostcpu  start one more CPU than there is (an APIC id nobody has): it must be reported as
+ *             not started, and the boot must go on without it
  * After the self-tests, one line sums the boot up for scripts (the README documents it):
  *   kheap-summary heap_bytes=N metadata_bytes=N regions=N tests=N failed=N cpus=N mem_map_usable=N
+ * (cpus=: the CPUs online, the boot CPU and every AP that smp.c started).
  * Without `exit` the kernel runs the heap shell on the serial console (shell.c); its `quit`
  * ends QEMU with success, as does Ctrl-a x. */
 #include <stdint.h>
@@ -21,6 +25,7 @@
 #include "regions.h"
 #include "selftest.h"
 #include "shell.h"
+#include "smp.h"
 #include "uart.h"
 
 void kmain(uint32_t magic, uint32_t info) __attribute__((noreturn));
@@ -61,9 +66,9 @@ static void summary(unsigned regions, unsigned tests, unsigned failed)
     struct mem_stats s;
 
     mem_stats(&s);
-    kprintf("kheap-summary heap_bytes=%zu metadata_bytes=%zu regions=%u tests=%u failed=%u cpus=1 "
+    kprintf("kheap-summary heap_bytes=%zu metadata_bytes=%zu regions=%u tests=%u failed=%u cpus=%u "
             "mem_map_usable=%llu\n", s.total_bytes, s.overhead_bytes, regions, tests, failed,
-            regions_usable_above_1m());
+            smp_cpus_online(), regions_usable_above_1m());
 }
 
 void kmain(uint32_t magic, uint32_t info)
@@ -79,8 +84,11 @@ void kmain(uint32_t magic, uint32_t info)
     if (cmdline_has(boot.cmdline, "fault"))
         provoke_fault();
     bootdata_record(&boot);
+    smp_reserve(&boot); /* the AP trampoline's page joins the boot structures the heap avoids */
     regions = regions_setup(&boot);
-    failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"), &tests);
+    smp_start(cmdline_has(boot.cmdline, "ghostcpu")); /* the other CPUs, from the ACPI MADT */
+    failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"),
+                          cmdline_has(boot.cmdline, "smp"), &tests);
     failed += bootdata_verify(&boot);
     summary(regions, tests, failed);
     if (cmdline_has(boot.cmdline, "exit"))

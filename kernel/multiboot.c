@@ -78,7 +78,7 @@ static size_t string_length(const char *s, size_t max)
     return n;
 }
 
-static void add_range(struct boot_info *boot, uint64_t start, uint64_t length, const char *what)
+void multiboot_add_range(struct boot_info *boot, uint64_t start, uint64_t length, const char *what)
 {
     if (length == 0)
         return;
@@ -100,7 +100,7 @@ static void add_range(struct boot_info *boot, uint64_t start, uint64_t length, c
 #define RANGE_SCAN_MAX (1u << 20)
 static void add_string_range(struct boot_info *boot, uint32_t address, const char *what)
 {
-    add_range(boot, address, string_length(phys(address), RANGE_SCAN_MAX) + 1, what);
+    multiboot_add_range(boot, address, string_length(phys(address), RANGE_SCAN_MAX) + 1, what);
 }
 
 static void copy_cmdline(struct boot_info *boot, const char *src)
@@ -132,7 +132,7 @@ static void read_memory_map(struct boot_info *boot, const struct multiboot_info 
     uint32_t at = mbi->mmap_addr;
     uint32_t end = mbi->mmap_addr + mbi->mmap_length;
 
-    add_range(boot, mbi->mmap_addr, mbi->mmap_length, "boot: memory map");
+    multiboot_add_range(boot, mbi->mmap_addr, mbi->mmap_length, "boot: memory map");
     while (at + sizeof(struct multiboot_mmap_entry) <= end) {
         const struct multiboot_mmap_entry *e = phys(at);
 
@@ -155,12 +155,12 @@ static void read_modules(struct boot_info *boot, const struct multiboot_info *mb
 {
     const struct multiboot_module *mods = phys(mbi->mods_addr);
 
-    add_range(boot, mbi->mods_addr, (uint64_t)mbi->mods_count * sizeof(*mods), "boot: module list");
+    multiboot_add_range(boot, mbi->mods_addr, (uint64_t)mbi->mods_count * sizeof(*mods), "boot: module list");
     boot->module_count = mbi->mods_count;
     for (uint32_t i = 0; i < mbi->mods_count; i++) {
         if (i < BOOT_MODULES_MAX)
             boot->modules[i] = (struct boot_range){ mods[i].mod_start, mods[i].mod_end, "module" };
-        add_range(boot, mods[i].mod_start, mods[i].mod_end - mods[i].mod_start, "boot: module");
+        multiboot_add_range(boot, mods[i].mod_start, mods[i].mod_end - mods[i].mod_start, "boot: module");
         if (mods[i].string)
             add_string_range(boot, mods[i].string, "boot: module string");
     }
@@ -171,14 +171,14 @@ static void read_modules(struct boot_info *boot, const struct multiboot_info *mb
  * header's addr. QEMU's -kernel passes no table. Those bytes are the loader's too. */
 static void read_elf_sections(struct boot_info *boot, const struct multiboot_info *mbi)
 {
-    add_range(boot, mbi->elf_addr, (uint64_t)mbi->elf_num * mbi->elf_size, "boot: ELF section headers");
+    multiboot_add_range(boot, mbi->elf_addr, (uint64_t)mbi->elf_num * mbi->elf_size, "boot: ELF section headers");
     if (mbi->elf_size < sizeof(struct elf32_section))
         return;
     for (uint32_t i = 0; i < mbi->elf_num; i++) {
         const struct elf32_section *sh = phys(mbi->elf_addr + i * mbi->elf_size);
 
         if (sh->addr && !(sh->flags & ELF_SHF_ALLOC) && sh->type != ELF_SHT_NOBITS)
-            add_range(boot, sh->addr, sh->size, "boot: ELF section the loader added (symbols, debug)");
+            multiboot_add_range(boot, sh->addr, sh->size, "boot: ELF section the loader added (symbols, debug)");
     }
 }
 
@@ -188,12 +188,12 @@ static void read_other_tables(struct boot_info *boot, const struct multiboot_inf
     if (mbi->flags & MBI_ELF_SECTIONS)
         read_elf_sections(boot, mbi);
     if (mbi->flags & MBI_DRIVES)
-        add_range(boot, mbi->drives_addr, mbi->drives_length, "boot: drive table");
+        multiboot_add_range(boot, mbi->drives_addr, mbi->drives_length, "boot: drive table");
     if (mbi->flags & MBI_APM_TABLE)
-        add_range(boot, mbi->apm_table, APM_TABLE_SIZE, "boot: APM table");
+        multiboot_add_range(boot, mbi->apm_table, APM_TABLE_SIZE, "boot: APM table");
     if (mbi->flags & MBI_VBE) {
-        add_range(boot, mbi->vbe_control_info, VBE_CONTROL_INFO_SIZE, "boot: VBE control info");
-        add_range(boot, mbi->vbe_mode_info, VBE_MODE_INFO_SIZE, "boot: VBE mode info");
+        multiboot_add_range(boot, mbi->vbe_control_info, VBE_CONTROL_INFO_SIZE, "boot: VBE control info");
+        multiboot_add_range(boot, mbi->vbe_mode_info, VBE_MODE_INFO_SIZE, "boot: VBE mode info");
     }
     if (mbi->flags & MBI_LOADER_NAME) {
         boot->loader_name = phys(mbi->boot_loader_name);
@@ -209,7 +209,7 @@ int multiboot_parse(uint32_t magic, uint32_t info, struct boot_info *boot)
     if (magic != MULTIBOOT_BOOT_MAGIC)
         return -1;
     boot->flags = mbi->flags;
-    add_range(boot, info, sizeof(*mbi), "boot: multiboot info");
+    multiboot_add_range(boot, info, sizeof(*mbi), "boot: multiboot info");
     if (mbi->flags & MBI_CMDLINE) {
         copy_cmdline(boot, phys(mbi->cmdline));
         boot->cmdline_addr = mbi->cmdline;

@@ -51,4 +51,8 @@ struct boot_info {
 /* Fills *boot from the loader's structure at info. 0, or -1 if magic is not the Multiboot one. */
 int multiboot_parse(uint32_t magic, uint32_t info, struct boot_info *boot);
 
+/* Records [start, start + length) as a boot structure, kept out of the heap and listed with the
+ * loader's. The kernel adds its own low-memory pages too (smp.c: the AP trampoline). */
+void multiboot_add_range(struct boot_info *boot, uint64_t start, uint64_t length, const char *what);
+
 #endif

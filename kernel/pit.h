@@ -9,4 +9,8 @@
 void pit_start(unsigned hz, trap_irq_fn tick);
 void pit_stop(void); /* masks IRQ 0 and drops the handler */
 
+/* Busy-waits at least us microseconds on channel 2, with no interrupt; channel 0 and IRQ 0
+ * are untouched. One CPU at a time. */
+void pit_delay_us(unsigned us);
+
 #endif

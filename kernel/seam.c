@@ -1,27 +1,48 @@
 /* seam.c - the kernel's side of lib/seam.h: what the allocator needs from the platform.
- * Lock: this kernel runs on one CPU, so masking interrupts is enough to keep an interrupt
- * handler from entering the heap halfway through an operation. On SMP a spinlock would be
- * taken here too, after the cli. Memory: the regions from the memory map are all there is. */
+ * Memory: the regions from the memory map are all there is.
+ *
+ * Lock: a ticket spinlock (spinlock.h) that also masks interrupts on the local CPU while it is
+ * held. Both halves are needed. The spinlock keeps the other CPUs out of the heap (kernel/smp.c
+ * starts them). Masking interrupts keeps this CPU's own interrupt handlers out: the timer
+ * self-test (kcase_irq.c) allocates from IRQ 0, and a handler that found the lock taken by the
+ * code it interrupted would spin forever, since that code cannot run again until the handler
+ * returns. So interrupts go off first, then the ticket is taken; the unlock hands the lock on
+ * first, then restores IF only if the caller had it set, so nested holders and code that runs
+ * with interrupts off stay that way.
+ *
+ * make kernel BROKEN_LOCK=1 builds with -DKHEAP_BROKEN_LOCK: the spinlock goes, the interrupt
+ * masking stays. One CPU still works (that is all the lock did before SMP); several corrupt the
+ * heap, which the SMP self-test (kcase_smp.c) must then report as a failure. */
 #include <stdint.h>
 #include "io.h"
 #include "qemu.h"
 #include "seam.h"
+#include "spinlock.h"
 #include "uart.h"
 
-/* Returns the caller's EFLAGS, so the unlock restores IF only if it was set: nested lock
- * holders and code that runs with interrupts off stay that way. */
+static struct spinlock heap_lock;
+
 unsigned long seam_lock(void)
 {
+#ifdef KHEAP_BROKEN_LOCK
     uint32_t flags = read_eflags();
 
     cpu_cli();
+    (void)heap_lock;
     return flags;
+#else
+    return spin_lock_irqsave(&heap_lock);
+#endif
 }
 
 void seam_unlock(unsigned long state)
 {
+#ifdef KHEAP_BROKEN_LOCK
     if (state & EFLAGS_IF)
         cpu_sti();
+#else
+    spin_unlock_irqrestore(&heap_lock, (uint32_t)state);
+#endif
 }
 
 void seam_write(const char *text, size_t len)
@@ -33,6 +54,7 @@ void seam_write(const char *text, size_t len)
 void seam_fatal(const char *line, size_t len)
 {
     cpu_cli();
+    (void)uart_lock(); /* one line, even when two CPUs panic at once; never given back */
     uart_write("PANIC: ", 7);
     uart_write(line, len);
     if (len == 0 || line[len - 1] != '\n')

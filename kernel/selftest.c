@@ -9,6 +9,7 @@
 #include "kprintf.h"
 #include "mem.h"
 #include "selftest.h"
+#include "uart.h"
 
 static int case_failed; /* set by case_fail while a case runs */
 
@@ -22,11 +23,14 @@ void case_printf(const char *fmt, ...)
 {
     va_list ap;
 
+    uint32_t console = uart_lock(); /* one line, even with other CPUs printing */
+
     va_start(ap, fmt);
     kprintf("# ");
     kvprintf(fmt, ap);
     kprintf("\n");
     va_end(ap);
+    uart_unlock(console);
 }
 
 /* The default heap after a case must be as it was before: consistent, nothing left behind. */
@@ -58,13 +62,17 @@ static int run_case(unsigned number, const struct test_case *tc)
     return case_failed;
 }
 
-unsigned selftest_run(int add_failing_case, int quick, unsigned *run)
+unsigned selftest_run(int add_failing_case, int quick, int smp_only, unsigned *run)
 {
-    size_t shared = quick ? 0 : allocator_case_count, own = quick ? 0 : kernel_case_count;
-    unsigned total = (unsigned)(shared + own) + (add_failing_case ? 1 : 0);
+    int all = !quick && !smp_only;
+    size_t shared = all ? allocator_case_count : 0, own = all ? kernel_case_count : 0;
+    unsigned total = (unsigned)(shared + own) + (add_failing_case ? 1 : 0) + (smp_only && !quick ? 1 : 0);
     unsigned number = 0, failed = 0;
 
-    if (quick)
+    if (smp_only && !quick)
+        kprintf("self-tests: the SMP case only (boot word smp)%s\n",
+                add_failing_case ? ", 1 failing on purpose" : "");
+    else if (quick)
         kprintf("self-tests: none (boot word quick: the boot and the heap's regions only)%s\n",
                 add_failing_case ? ", 1 failing on purpose" : "");
     else
@@ -75,6 +83,8 @@ unsigned selftest_run(int add_failing_case, int quick, unsigned *run)
         failed += run_case(++number, &allocator_cases[i]);
     for (size_t i = 0; i < own; i++)
         failed += run_case(++number, &kernel_cases[i]);
+    if (smp_only && !quick)
+        failed += run_case(++number, &smp_case);
     if (add_failing_case)
         failed += run_case(++number, &failing_case);
     mem_dump();

@@ -481,7 +481,7 @@ static void cmd_test(int n, char **w)
 
     (void)n, (void)w;
     mem_set_error_handler(0);
-    failed = selftest_run(0, 0, &run);
+    failed = selftest_run(0, 0, 0, &run);
     mem_set_error_handler(shell_heap_error);
     kprintf("test: %s\n", failed ? "FAILED" : "all passed");
 }

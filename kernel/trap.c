@@ -7,6 +7,7 @@
 #include "pic.h"
 #include "qemu.h"
 #include "trap.h"
+#include "uart.h"
 
 #define VECTOR_PAGE_FAULT 14
 
@@ -30,6 +31,7 @@ static trap_irq_fn irq_handlers[TRAP_IRQS];
 /* One line, so a test log shows the cause without a debugger. The run is over after it. */
 static void exception_report(const struct trap_frame *f)
 {
+    (void)uart_lock(); /* the line in one piece with other CPUs printing; the run ends here */
     kprintf("\nFAULT: vector %u (%s), error 0x%x, eip 0x%08x, cs 0x%x, eflags 0x%08x",
             f->vector, exception_names[f->vector], f->error, f->eip, f->cs, f->eflags);
     if (f->vector == VECTOR_PAGE_FAULT)

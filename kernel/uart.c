@@ -1,10 +1,17 @@
 /* uart.c - the 16550 UART at COM1 (0x3F8): 115200 baud, 8N1, FIFOs on. Output is polled, so
  * it works from any context, panics and faults included. Input is read by polling too; the
  * receive interrupt (IRQ 4) only exists to wake a CPU that waits in hlt (uart_wait_byte), so
- * an idle shell sleeps instead of spinning on the status register. */
+ * an idle shell sleeps instead of spinning on the status register.
+ *
+ * With several CPUs (smp.c) the port is shared: every output call holds the console lock, and
+ * kvprintf (kprintf.c) holds it for a whole formatted call, so two CPUs' lines never mix. The
+ * lock is a ticket spinlock with interrupts masked, and it nests on the CPU that holds it:
+ * kvprintf calls uart_putc, and a fault report may come while its own CPU is printing. */
 #include "uart.h"
 #include "io.h"
 #include "pic.h"
+#include "smp.h"
+#include "spinlock.h"
 #include "trap.h"
 
 #define COM1 0x3F8
@@ -61,6 +68,35 @@ void uart_init(void)
     outb(COM1 + UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
 }
 
+static struct spinlock console_lock;
+static int console_owner = -1;  /* the CPU that holds console_lock, or -1 */
+static unsigned console_depth;  /* how many times it took it */
+
+uint32_t uart_lock(void)
+{
+    uint32_t flags = read_eflags();
+    int me = (int)smp_cpu_index();
+
+    cpu_cli();
+    /* only this CPU ever stores its own index here, so seeing it means we hold the lock */
+    if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) != me) {
+        spin_acquire(&console_lock);
+        __atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
+    }
+    console_depth++;
+    return flags;
+}
+
+void uart_unlock(uint32_t flags)
+{
+    if (--console_depth == 0) {
+        __atomic_store_n(&console_owner, -1, __ATOMIC_RELAXED);
+        spin_release(&console_lock);
+    }
+    if (flags & EFLAGS_IF)
+        cpu_sti();
+}
+
 static void uart_put_raw(char c)
 {
     for (int spins = 0; spins < UART_SPIN_LIMIT; spins++)
@@ -69,17 +105,28 @@ static void uart_put_raw(char c)
     outb(COM1 + UART_THR, (unsigned char)c);
 }
 
-void uart_putc(char c)
+static void put_char(char c)
 {
     if (c == '\n')
         uart_put_raw('\r'); /* terminals want CR LF */
     uart_put_raw(c);
 }
 
+void uart_putc(char c)
+{
+    uint32_t flags = uart_lock();
+
+    put_char(c);
+    uart_unlock(flags);
+}
+
 void uart_write(const char *text, size_t len)
 {
+    uint32_t flags = uart_lock();
+
     for (size_t i = 0; i < len; i++)
-        uart_putc(text[i]);
+        put_char(text[i]);
+    uart_unlock(flags);
 }
 
 int uart_try_getc(void)
