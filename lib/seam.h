@@ -6,8 +6,9 @@
 
 #include <stddef.h>
 
-/* The default heap's lock. Kernel: save the interrupt flag and mask interrupts (single CPU; a
- * spinlock goes here on SMP). Host: a mutex. The returned state goes back to seam_unlock. */
+/* The default heap's lock. Kernel: save the interrupt flag, mask interrupts, then take a ticket
+ * spinlock (kernel/seam.c; on one CPU the masking alone would do). Host: a mutex. The returned
+ * state goes back to seam_unlock. */
 unsigned long seam_lock(void);
 void          seam_unlock(unsigned long state);
 
