@@ -492,7 +492,7 @@ static void test_aligned_instance_1mib(void **state)
 
 /* ---- Threads ------------------------------------------------------------------------------ */
 
-#define THREADS 4
+#define THREADS 8
 #define TSLOTS  64
 
 struct worker {

@@ -1,8 +1,9 @@
 /* semantics.c - libkheap.so's malloc family keeps glibc's contract: run under LD_PRELOAD by
- * tests/real/run-preload. Each check prints "not ok" with the line on failure; exit status 1. */
+ * tests/real/preload-test. Each check prints "not ok" with the line on failure; exit status 1. */
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +16,36 @@ static int failures;
 
 static size_t big(void) { return (size_t)-1 / 2; }  /* not constant: the compiler can't fold it */
 
+/* The thread hammer: THREADS threads allocate, fill and free; one free in eight instead swaps
+ * the block into a shared mailbox and frees the block it takes out, which another thread
+ * allocated (and filled with one byte value throughout: checked before the free). */
+#define THREADS 8
+#define MAILBOX 64
+static _Atomic(unsigned char *) mailbox[MAILBOX];
+
 static void *churn(void *arg)
 {
     uintptr_t seed = (uintptr_t)arg;
     void *slots[64] = { 0 };
-    for (int i = 0; i < 200000; i++) {
+    size_t sizes[64] = { 0 };
+    for (int i = 0; i < 800000 / THREADS; i++) {
         seed = seed * 6364136223846793005u + 1442695040888963407u;
         int k = (int)(seed >> 58);
         if (slots[k]) {
             CHECK(*(unsigned char *)slots[k] == (unsigned char)k);
-            free(slots[k]);
+            if ((seed & 7) == 0 && sizes[k] >= 2) {
+                unsigned char *other = atomic_exchange(&mailbox[(seed >> 20) % MAILBOX], slots[k]);
+                if (other)
+                    CHECK(other[0] == other[1]);
+                free(other);
+            } else {
+                free(slots[k]);
+            }
             slots[k] = NULL;
         } else {
             size_t n = 1 + (seed >> 40) % 3000;
             slots[k] = (seed >> 33) & 1 ? malloc(n) : aligned_alloc(64, n);
+            sizes[k] = n;
             memset(slots[k], k, n);
         }
     }
@@ -136,11 +153,13 @@ int main(void)
     free(p);
 
     /* threads */
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, churn, (void *)(uintptr_t)(i + 1));
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    for (int i = 0; i < MAILBOX; i++)
+        free(atomic_load(&mailbox[i]));
 
     printf("%s: %d failures\n", failures ? "FAILED" : "ok", failures);
     return failures != 0;
