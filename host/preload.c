@@ -52,7 +52,6 @@ struct line {
 };
 
 static void line_flush(struct line *l);
-static int report_fd(void);
 
 static void line_str(struct line *l, const char *s)
 {
@@ -139,7 +138,7 @@ static void knob_refused(const char *name, const char *value, const char *want)
     line_str(&l, n == 64 ? "...\" not understood (want " : "\" not understood (want ");
     line_str(&l, want);
     line_str(&l, "), left off\n");
-    line_write(&l, 2);
+    line_write(&l, report_fd());
 }
 
 /* KHEAP_STATS, KHEAP_POISON: unset, empty or "0" is off, "1" on. */
@@ -170,10 +169,11 @@ static void knob_check(void)
     knob_refused("KHEAP_CHECK", v, "0, 1 or a count of calls, optionally followed by ,keep-status");
 }
 
-/* Where the exit reports go: stderr as it was when the knobs were read. Programs may close
- * stderr before exit (coreutils' close_stdout does), so a copy is kept; a program may also
- * dup2 its own file over that copy's number, or put another file on descriptor 2, so each is
- * used only while it is still the same open file (device and inode) it was. */
+/* Where every line the library prints goes: stderr as it was when the library started. For the
+ * exit reports programs may close stderr before exit (coreutils' close_stdout does), so a copy
+ * is kept; a program may also dup2 its own file over that copy's number, or open a file on a
+ * closed descriptor 2, so each is used only while it is still the same open file (device and
+ * inode) it was. If neither is, the line goes nowhere: never into the program's own file. */
 struct out_file { int fd; dev_t dev; ino_t ino; };
 static struct out_file report_copy = { -1, 0, 0 }, report_stderr = { -1, 0, 0 };
 
@@ -192,7 +192,7 @@ static int out_file_same(const struct out_file *o)
     return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
 }
 
-static int report_fd(void)
+int report_fd(void)
 {
     if (out_file_same(&report_copy))
         return report_copy.fd;
@@ -208,7 +208,6 @@ static void knobs_read(void)
     knob_check();
     stats_at_exit = knob_switch("KHEAP_STATS");
     if (check_every || stats_at_exit) {
-        out_file_note(&report_stderr, 2);
         int fd = fcntl(2, F_DUPFD_CLOEXEC, 900);
         if (fd < 0)
             fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -536,7 +535,7 @@ int report_check(int periodic)
         line_num(&l, s.used_blocks + s.free_blocks);
         line_str(&l, " blocks)\n");
     }
-    line_write(&l, periodic ? 2 : report_fd());
+    line_write(&l, report_fd());
     mem_unlock(state);
     if (problems && periodic)
         abort();
@@ -699,7 +698,7 @@ EXPORT void malloc_stats(void)
 {
     struct line l = { .len = 0 };
     stats_line(&l);
-    line_write(&l, 2);
+    line_write(&l, report_fd());
 }
 
 /* kheap has no tunables: every option is accepted and ignored, with glibc's answer: 1, except
@@ -734,8 +733,33 @@ static void preload_exit(int status, void *arg)
  * The exit handler is registered here, before libc's start code registers the one that runs
  * the destructors: handlers run in reverse, so the reports come after every destructor, and
  * count the frees they made. */
+/* A misuse report: the default handler's line ("kheap: <cause> at 0x<address>"), but to stderr
+ * only while it is still the stderr the program started with (report_fd), then stop. */
+static void misuse_report(enum mem_error err, const void *ptr)
+{
+    struct line l = { .len = 0 };
+    char hex[2 * sizeof(uintptr_t) + 1];
+    uintptr_t v = (uintptr_t)ptr;
+    int n = 0;
+    do
+        hex[n++] = "0123456789abcdef"[v % 16];
+    while ((v /= 16) != 0);
+    line_str(&l, "kheap: ");
+    line_str(&l, mem_strerror(err));
+    line_str(&l, " at 0x");
+    while (n > 0) {
+        char c[2] = { hex[--n], 0 };
+        line_str(&l, c);
+    }
+    line_str(&l, "\n");
+    line_write(&l, report_fd());
+    abort();
+}
+
 __attribute__((constructor)) static void preload_setup(void)
 {
+    out_file_note(&report_stderr, 2);
+    mem_set_error_handler(misuse_report);
     trace_setup_fork();
     on_exit(preload_exit, NULL);
 }

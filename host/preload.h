@@ -24,6 +24,10 @@ int    alone_any(void);              /* there is one: free and realloc must look
 size_t alone_size(const void *p);    /* its usable size, or 0 if p is not one */
 int    alone_free(void *p);          /* 1 if p was one (now unmapped), else 0 */
 
+/* The descriptor for the library's lines: stderr while it is still the file it was when the
+ * library started (or the copy kept of it for the exit reports); -1 when neither is. */
+int    report_fd(void);
+
 /* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
  * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
 int  report_check(int periodic);

@@ -171,7 +171,9 @@ static void report(struct line *l)
     if (l->len == sizeof l->text)
         l->len--;
     l->text[l->len++] = '\n';
-    write_all(2, l->text, l->len);
+    int fd = report_fd();             /* stderr, unless it became another file */
+    if (fd >= 0)
+        write_all(fd, l->text, l->len);
     errno = saved;
 }
 

@@ -2,7 +2,8 @@
  *   plain             a few allocations, then exit 0 (for the knob and verdict checks)
  *   damage            allocate, then overwrite part of the heap's own tables, exit 0
  *   fd900 FILE        dup2 its data file over descriptors 3..1023, write to it, exit 0
- *   stderr FILE       close stderr, open its data file (it gets descriptor 2), write, exit 0
+ *   stderr FILE [misuse]  close stderr, open its data file (it gets descriptor 2), write, exit 0
+ *                     (with misuse: a double free at the end)
  *   huge              posix_memalign(1 << 40) and friends, then a thousand calls; prints "ok"
  *   misuse CASE       one misuse of the contract (see cases[]); should not return
  *   fork-stdio N      a thread in getline, a thread in fflush(NULL), the main one forking N times
@@ -301,6 +302,11 @@ int main(int argc, char **argv)
         if (fd != 2)
             return 2;
         write_data(fd);
+        if (argc > 3) {             /* "stderr FILE misuse": a double free, reported elsewhere */
+            char *volatile p = malloc(100);
+            free(p);
+            free(p);
+        }
         return 0;
     }
     if (!strcmp(mode, "huge"))
