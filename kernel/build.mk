@@ -28,7 +28,11 @@ KERNEL_C     := $(filter-out kernel/nocases.c,$(wildcard kernel/*.c))
 ifeq ($(wildcard tests/cases/all.c),)
 KERNEL_C     += kernel/nocases.c
 endif
-KERNEL_SRC := $(wildcard boot/*.S) $(wildcard kernel/*.S) $(KERNEL_C) $(LIB_TREE) $(KERNEL_CASES)
+# lib/arena.c (several heaps behind one API: the CPUs' arenas, kernel/karena.c) is not part of
+# lib/files.mk's core, so the kernel names it here; filtered first, so that it is compiled once
+# should files.mk ever list it.
+KERNEL_LIB := $(filter-out lib/arena.c,$(LIB_TREE)) lib/arena.c
+KERNEL_SRC := $(wildcard boot/*.S) $(wildcard kernel/*.S) $(KERNEL_C) $(KERNEL_LIB) $(KERNEL_CASES)
 KERNEL_OBJ := $(addprefix $(KBUILD)/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
 
 # Nothing at boot enables SSE (CR4.OSFXSR), and clang's default i686 CPU has SSE2: keep the
