@@ -4,7 +4,9 @@
  *   fault     raise a real CPU exception right after the banner (tests the fault report)
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
  *   quick     run no self-tests: the boot, the regions, the boot-data check and the summary
- *   smp       run only the SMP self-test (kcase_smp.c: every CPU in the default heap at once)
+ *   smp       run only the SMP self-tests (kcase_smp.c: every CPU in the default heap at once;
+ *             kcase_arena.c: every CPU in its own arena, with cross-CPU frees and the timer)
+ *   arena     run only the arena self-test (kcase_arena.c)
  *   ghostcpu  start one more CPU than there is (an APIC id nobody has): it must be reported as
  *             not started, and the boot must go on without it
  * After the self-tests, one line sums the boot up for scripts (the README documents it):
@@ -93,7 +95,8 @@ void kmain(uint32_t magic, uint32_t info)
     karena_init(smp_cpus_online());
     regions = regions_setup_with(&boot, karena_add_region);
     failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"),
-                          cmdline_has(boot.cmdline, "smp"), &tests);
+                          cmdline_has(boot.cmdline, "smp") ? SELFTEST_SMP | SELFTEST_ARENA
+                          : cmdline_has(boot.cmdline, "arena") ? SELFTEST_ARENA : 0, &tests);
     failed += bootdata_verify(&boot);
     summary(regions, tests, failed);
     if (cmdline_has(boot.cmdline, "exit"))
