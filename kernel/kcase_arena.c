@@ -4,14 +4,16 @@
  * CPU, in turn each of the others, through that CPU's mailbox. A CPU checks every byte of a
  * block it was handed and frees it with arena_free, which takes the lock of the arena that owns
  * the block: the CPU that allocated it, which is allocating from it at that moment. Meanwhile the
- * timer interrupt (the PIT's IRQ 0, which only the boot CPU takes) allocates and frees from the
- * boot CPU's arena too, in the middle of that CPU's own work.
+ * timers interrupt that work and allocate and free from the interrupted CPU's arena too: every
+ * CPU's local APIC timer (lapic.c), and on the boot CPU also the PIT's IRQ 0 (only the boot
+ * CPU takes the PIC's interrupts). Each timer keeps its own ring of blocks.
  *
  * What must hold at the end: no byte of any pattern changed, every block came from the arena
  * of the CPU that asked (the arenas are far larger than what is live, so none had to borrow),
- * arena_owner named that arena when the block was freed, arena_check finds nothing, and every
- * arena is back to the free bytes and used blocks it started with, its alloc and free counts
- * up by what the CPUs and the handler counted.
+ * arena_owner named that arena when the block was freed, every timer ticked TICKS_MIN times and
+ * gave back all it held, arena_check finds nothing, and every arena is back to the free bytes
+ * and used blocks it started with, its alloc and free counts up by what the CPUs and the
+ * handlers counted.
  *
  * Without the arena locks (make kernel BROKEN_LOCK=1: interrupts masked, no spinlock) a
  * cross-CPU free and the owner's allocation unlink and split the same free blocks at once, and
@@ -26,6 +28,7 @@
 #include "karena.h"
 #include "kcases.h"
 #include "kprintf.h"
+#include "lapic.h"
 #include "pit.h"
 #include "smp.h"
 #include "spinlock.h"
@@ -37,7 +40,8 @@
 #define HAND_EVERY      2     /* every 2nd block goes to another CPU */
 #define MAILBOX_SLOTS   128
 #define TIMEOUT_MS      60000
-#define TICK_HZ         1000
+#define TICK_HZ         1000  /* the PIT */
+#define LAPIC_HZ        1000  /* each CPU's APIC timer, plus 97 Hz per CPU index */
 #define TICKS_MIN       50    /* the boot CPU keeps the timer on until this many ticks came */
 #define IRQ_RING        8
 #define IRQ_SIZE_MAX    256
@@ -65,11 +69,16 @@ static struct mailbox mailboxes[SMP_CPUS_MAX];
 static struct tally tallies[SMP_CPUS_MAX];
 static uint32_t arrived, finished;
 
-/* The timer's side, on the boot CPU: volatile, since the boot CPU's loop reads it between ticks. */
-static struct block irq_ring[IRQ_RING];
-static volatile unsigned irq_ticks, irq_allocs, irq_frees, irq_failed, irq_borrowed, irq_mismatches,
-    irq_wrong_owner, irq_live;
-static volatile int irq_draining;
+/* A timer's side: its ring and counts. One for the PIT (IRQ 0, the boot CPU's) and one per CPU
+ * for its local APIC timer. Volatile: the CPU's loop reads them between ticks. */
+struct irq_side {
+    struct block ring[IRQ_RING];
+    volatile unsigned ticks, allocs, frees, failed, borrowed, mismatches, wrong_owner, live;
+    volatile int draining;
+};
+
+static struct irq_side pit_side, lapic_side[SMP_CPUS_MAX];
+static int lapic_timers; /* the local APIC timers run (no APIC without a MADT or MP table) */
 
 /* Not one repeated byte: a block that two owners wrote, or one shifted by a bad split, differs
  * from its pattern at every position. */
@@ -161,29 +170,52 @@ static void drain(struct tally *t, struct mailbox *m)
     }
 }
 
-/* IRQ 0 on the boot CPU, interrupts off: free the oldest block of this slot, then (unless
- * draining) allocate a new one from this CPU's arena. */
-static void arena_tick(void)
+/* A tick, interrupts off: free the oldest block of this slot, then (unless draining) allocate a
+ * new one from the arena of the CPU it interrupted. */
+static void tick_on(struct irq_side *t)
 {
-    unsigned tick = ++irq_ticks, cpu = smp_cpu_index(), bad = 0;
-    struct block *b = &irq_ring[tick % IRQ_RING];
+    unsigned tick = ++t->ticks, cpu = smp_cpu_index(), bad = 0;
+    struct block *b = &t->ring[tick % IRQ_RING];
 
     if (b->p) {
-        irq_wrong_owner += put_block(b, &bad);
-        irq_mismatches += bad;
+        t->wrong_owner += put_block(b, &bad);
+        t->mismatches += bad;
         b->p = 0;
-        irq_frees++;
-        irq_live--;
+        t->frees++;
+        t->live--;
     }
-    if (irq_draining)
+    if (t->draining)
         return;
-    if (!get_block(b, cpu, 1 + (tick * 53u) % IRQ_SIZE_MAX, 0xA5A50000u ^ tick)) {
-        irq_failed++;
+    if (!get_block(b, cpu, 1 + (tick * 53u) % IRQ_SIZE_MAX, 0xA5A50000u ^ (cpu << 20) ^ tick)) {
+        t->failed++;
         return;
     }
-    irq_borrowed += b->arena != cpu;
-    irq_allocs++;
-    irq_live++;
+    t->borrowed += b->arena != cpu;
+    t->allocs++;
+    t->live++;
+}
+
+static void pit_tick(void)
+{
+    tick_on(&pit_side);
+}
+
+static void lapic_tick(void)
+{
+    tick_on(&lapic_side[smp_cpu_index()]);
+}
+
+/* A fast run may end before a timer had its say: wait for TICKS_MIN, then let it give back what
+ * it holds (it frees one block a tick while draining). Interrupts are on. */
+static void timer_wind_down(struct irq_side *t)
+{
+    unsigned spins = 0;
+
+    while (t->ticks < TICKS_MIN && spins++ < WAIT_LIMIT)
+        cpu_relax();
+    t->draining = 1;
+    for (spins = 0; t->live > 0 && spins < WAIT_LIMIT; spins++)
+        cpu_relax();
 }
 
 /* The CPU that gets the n-th handed block of `cpu`: each of the others in turn. */
@@ -198,14 +230,14 @@ static void worker(unsigned cpu, unsigned cpus, void *arg)
     struct mailbox *mine = &mailboxes[cpu];
     struct block ring[RING_BLOCKS];
     uint32_t rng = 0x2545F491u * (cpu + 1), flags = read_eflags();
-    unsigned spins = 0;
 
     (void)arg;
     memset(ring, 0, sizeof(ring));
-    if (cpu == 0) {
-        pit_start(TICK_HZ, arena_tick);
-        cpu_sti();
-    }
+    if (cpu == 0)
+        pit_start(TICK_HZ, pit_tick);
+    if (lapic_timers)
+        lapic_timer_start(LAPIC_HZ + 97 * cpu, lapic_tick); /* rates apart: ticks do not line up */
+    cpu_sti();
     /* start together, so the CPUs overlap from the first round */
     __atomic_fetch_add(&arrived, 1, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < cpus)
@@ -248,30 +280,40 @@ static void worker(unsigned cpu, unsigned cpus, void *arg)
         cpu_relax();
     }
     drain(t, mine);
-    if (cpu == 0) {
-        /* a fast run may end before the timer had its say: wait for it, then let it give back
-         * what it holds (it frees one block a tick while draining) */
-        while (irq_ticks < TICKS_MIN && spins++ < WAIT_LIMIT)
-            cpu_relax();
-        irq_draining = 1;
-        for (spins = 0; irq_live > 0 && spins < WAIT_LIMIT; spins++)
-            cpu_relax();
-        cpu_cli();
+    if (lapic_timers)
+        timer_wind_down(&lapic_side[cpu]);
+    if (cpu == 0)
+        timer_wind_down(&pit_side);
+    cpu_cli();
+    if (lapic_timers)
+        lapic_timer_stop();
+    if (cpu == 0)
         pit_stop();
-        if (flags & EFLAGS_IF)
-            cpu_sti(); /* as the caller had it */
-    }
+    if (flags & EFLAGS_IF)
+        cpu_sti(); /* as the caller had it (the APs run their jobs with interrupts off) */
 }
 
 static void reset(void)
 {
     memset(tallies, 0, sizeof(tallies));
     memset(mailboxes, 0, sizeof(mailboxes));
-    memset(irq_ring, 0, sizeof(irq_ring));
+    memset(&pit_side, 0, sizeof(pit_side));
+    memset(lapic_side, 0, sizeof(lapic_side));
     arrived = finished = 0;
-    irq_ticks = irq_allocs = irq_frees = irq_failed = irq_borrowed = irq_mismatches = irq_wrong_owner = 0;
-    irq_live = 0;
-    irq_draining = 0;
+    lapic_timers = lapic_timer_counts_per_ms() != 0;
+}
+
+/* The sum of the timers' sides that ran: the PIT's and each CPU's APIC timer's. */
+static void irq_sum(unsigned cpus, struct irq_side *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i <= cpus; i++) {
+        const struct irq_side *t = i == cpus ? &pit_side : &lapic_side[i];
+
+        out->ticks += t->ticks, out->allocs += t->allocs, out->frees += t->frees, out->failed += t->failed;
+        out->borrowed += t->borrowed, out->mismatches += t->mismatches;
+        out->wrong_owner += t->wrong_owner, out->live += t->live;
+    }
 }
 
 void arena_cpus_case(void)
@@ -280,8 +322,9 @@ void arena_cpus_case(void)
     unsigned cpus = smp_cpus_online(), n = karena_count();
     struct mem_stats before[SMP_CPUS_MAX], after[SMP_CPUS_MAX];
     struct tally sum = { 0 };
+    struct irq_side irq;
     uint64_t allocs_counted = 0, frees_counted = 0;
-    int violations, same = 1;
+    int violations, same = 1, timers_ticked, ok;
 
     CHECK(n == cpus);
     for (unsigned i = 0; i < n; i++) {
@@ -310,8 +353,16 @@ void arena_cpus_case(void)
         case_printf("cpu %u: %u allocated, %u freed itself, %u handed on, %u received, checked and freed",
                     c, t->allocs, t->freed_own, t->handed, t->received);
     }
-    case_printf("timer on cpu 0: %u ticks, %u allocated, %u freed, %u failed", irq_ticks, irq_allocs, irq_frees,
-                irq_failed);
+    irq_sum(cpus, &irq);
+    case_printf("timers: the PIT (cpu 0) %u ticks, %u allocated, %u freed; the APIC timers %s",
+                pit_side.ticks, pit_side.allocs, pit_side.frees,
+                lapic_timers ? "(below)" : "did not run (no local APIC)");
+    for (unsigned c = 0; lapic_timers && c < cpus; c++)
+        case_printf("cpu %u's APIC timer: %u ticks, %u allocated, %u freed, %u failed", c, lapic_side[c].ticks,
+                    lapic_side[c].allocs, lapic_side[c].frees, lapic_side[c].failed);
+    timers_ticked = pit_side.ticks >= TICKS_MIN;
+    for (unsigned c = 0; lapic_timers && c < cpus; c++)
+        timers_ticked &= lapic_side[c].ticks >= TICKS_MIN;
     violations = arena_check(s, ARENA_ALL);
     for (unsigned i = 0; i < n; i++) {
         arena_stats(s, i, &after[i]);
@@ -323,27 +374,29 @@ void arena_cpus_case(void)
             same = 0;
         }
     }
-    CHECK(sum.failed == 0 && irq_failed == 0);
-    CHECK(sum.borrowed == 0 && irq_borrowed == 0);
-    CHECK(sum.mismatches == 0 && irq_mismatches == 0);
-    CHECK(sum.wrong_owner == 0 && irq_wrong_owner == 0);
+    ok = sum.failed == 0 && irq.failed == 0 && sum.borrowed == 0 && irq.borrowed == 0 &&
+         sum.mismatches == 0 && irq.mismatches == 0 && sum.wrong_owner == 0 && irq.wrong_owner == 0 &&
+         sum.handed == sum.received && sum.allocs == sum.freed_own + sum.received &&
+         sum.allocs == ROUNDS_PER_CPU * cpus && timers_ticked && irq.live == 0 && irq.allocs == irq.frees &&
+         allocs_counted == (uint64_t)sum.allocs + irq.allocs && frees_counted == (uint64_t)sum.allocs + irq.frees &&
+         violations == 0 && same;
+    CHECK(sum.failed == 0 && irq.failed == 0);
+    CHECK(sum.borrowed == 0 && irq.borrowed == 0);
+    CHECK(sum.mismatches == 0 && irq.mismatches == 0);
+    CHECK(sum.wrong_owner == 0 && irq.wrong_owner == 0);
     CHECK(sum.handed == sum.received);
     CHECK(sum.allocs == sum.freed_own + sum.received);
     CHECK(sum.allocs == ROUNDS_PER_CPU * cpus);
-    CHECK(irq_ticks >= TICKS_MIN);
-    CHECK(irq_live == 0 && irq_allocs == irq_frees);
-    CHECK(allocs_counted == (uint64_t)sum.allocs + irq_allocs);
-    CHECK(frees_counted == (uint64_t)sum.allocs + irq_frees);
+    CHECK(timers_ticked);
+    CHECK(irq.live == 0 && irq.allocs == irq.frees);
+    CHECK(allocs_counted == (uint64_t)sum.allocs + irq.allocs);
+    CHECK(frees_counted == (uint64_t)sum.allocs + irq.frees);
     CHECK(violations == 0);
     CHECK(same);
-    kprintf("arena-test: %s: %u CPU%s, %u arena%s, %u allocations, %u handed to another CPU, %u by the timer, "
+    kprintf("arena-test: %s: %u CPU%s, %u arena%s, %u allocations, %u handed on, %u by %s, "
             "%u bytes checked, %u wrong, %u failed, %u borrowed, arena_check %d, free bytes %s\n",
-            sum.failed || irq_failed || sum.borrowed || irq_borrowed || sum.mismatches || irq_mismatches ||
-                    sum.wrong_owner || irq_wrong_owner || sum.handed != sum.received ||
-                    sum.allocs != sum.freed_own + sum.received || irq_ticks < TICKS_MIN || irq_live ||
-                    allocs_counted != (uint64_t)sum.allocs + irq_allocs || violations || !same
-                ? "FAILED" : "ok",
-            cpus, cpus == 1 ? "" : "s", n, n == 1 ? "" : "s", sum.allocs, sum.handed, irq_allocs,
-            sum.bytes_checked, sum.mismatches + irq_mismatches, sum.failed + irq_failed,
-            sum.borrowed + irq_borrowed, violations, same ? "as before in every arena" : "CHANGED");
+            ok ? "ok" : "FAILED", cpus, cpus == 1 ? "" : "s", n, n == 1 ? "" : "s", sum.allocs, sum.handed,
+            irq.allocs, lapic_timers ? "the timers (PIT and every CPU's APIC timer)" : "the PIT",
+            sum.bytes_checked, sum.mismatches + irq.mismatches, sum.failed + irq.failed,
+            sum.borrowed + irq.borrowed, violations, same ? "as before in every arena" : "CHANGED");
 }
