@@ -369,6 +369,13 @@ static void free_address(uintptr_t addr)
         error("%p is an allocated block the shell did not hand out; not freeing it", (void *)addr);
         return;
     }
+    /* The shell allocates from the default heap only: an address in an arena is nothing it
+     * handed out, and the default heap would only call it outside the heap. */
+    if (arena_owner(karena_set(), (void *)addr) >= 0) {
+        error("%p is in cpu %d's arena, which the shell does not allocate from; not freeing it", (void *)addr,
+              arena_owner(karena_set(), (void *)addr));
+        return;
+    }
     freeing = gone;
     mem_free((void *)addr);
     freeing = 0;
