@@ -187,8 +187,10 @@ const struct test_case kernel_cases[] = {
     { "kernel: an unassigned IRQ is reported and execution goes on", unassigned_irq_continues },
     { "kernel: timer IRQ allocates and frees while the main flow does (IRQ-safe lock)", irq_allocating_case },
     { SMP_CASE_NAME, smp_heap_case },
+    { ARENA_CASE_NAME, arena_cpus_case },
 };
 const size_t kernel_case_count = sizeof(kernel_cases) / sizeof(kernel_cases[0]);
 
 const struct test_case smp_case = { SMP_CASE_NAME, smp_heap_case };
+const struct test_case arena_case = { ARENA_CASE_NAME, arena_cpus_case };
 const struct test_case failing_case = { "kernel: deliberately failing case (failtest)", fails_on_purpose };

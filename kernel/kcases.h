@@ -12,6 +12,9 @@ extern const struct test_case failing_case; /* `failtest` on the command line ap
 void irq_allocating_case(void); /* kcase_irq.c */
 void smp_heap_case(void);       /* kcase_smp.c */
 #define SMP_CASE_NAME "kernel: every CPU allocates, hands blocks to another CPU that checks and frees them (SMP lock)"
-extern const struct test_case smp_case; /* the boot word `smp` runs only this one */
+extern const struct test_case smp_case; /* the boot word `smp` runs only this one and arena_case */
+void arena_cpus_case(void);     /* kcase_arena.c */
+#define ARENA_CASE_NAME "kernel: every CPU allocates from its own arena and frees what other CPUs hand it, timers allocating too (arena locks)"
+extern const struct test_case arena_case; /* the boot words `smp` and `arena` run it */
 
 #endif

@@ -4,7 +4,9 @@
  *   fault     raise a real CPU exception right after the banner (tests the fault report)
  *   failtest  add a self-test that fails on purpose (tests that failures are seen)
  *   quick     run no self-tests: the boot, the regions, the boot-data check and the summary
- *   smp       run only the SMP self-test (kcase_smp.c: every CPU in the default heap at once)
+ *   smp       run only the SMP self-tests (kcase_smp.c: every CPU in the default heap at once;
+ *             kcase_arena.c: every CPU in its own arena, with cross-CPU frees and the timer)
+ *   arena     run only the arena self-test (kcase_arena.c)
  *   ghostcpu  start one more CPU than there is (an APIC id nobody has): it must be reported as
  *             not started, and the boot must go on without it
  * After the self-tests, one line sums the boot up for scripts (the README documents it):
@@ -17,6 +19,7 @@
 #include "cmdline.h"
 #include "gdt.h"
 #include "idt.h"
+#include "karena.h"
 #include "kprintf.h"
 #include "mem.h"
 #include "multiboot.h"
@@ -59,13 +62,14 @@ static void check_loader(uint32_t magic, uint32_t info)
             boot.cmdline_truncated ? " (truncated)" : "");
 }
 
-/* heap_bytes: bytes in blocks; with metadata_bytes (descriptors, tables) they add up to the
- * regions handed to the heap. tools/boot-check recomputes those from the log. */
+/* heap_bytes: bytes in blocks of every heap (the default heap and the CPUs' arenas); with
+ * metadata_bytes (descriptors, tables) they add up to the regions of the memory map, whose
+ * pieces the heaps share. tools/boot-check recomputes those from the log. */
 static void summary(unsigned regions, unsigned tests, unsigned failed)
 {
     struct mem_stats s;
 
-    mem_stats(&s);
+    karena_stats_all(&s);
     kprintf("kheap-summary heap_bytes=%zu metadata_bytes=%zu regions=%u tests=%u failed=%u cpus=%u "
             "mem_map_usable=%llu\n", s.total_bytes, s.overhead_bytes, regions, tests, failed,
             smp_cpus_online(), regions_usable_above_1m());
@@ -85,10 +89,14 @@ void kmain(uint32_t magic, uint32_t info)
         provoke_fault();
     bootdata_record(&boot);
     smp_reserve(&boot); /* the AP trampoline's page joins the boot structures the heap avoids */
-    regions = regions_setup(&boot);
-    smp_start(cmdline_has(boot.cmdline, "ghostcpu")); /* the other CPUs, from the ACPI MADT */
+    /* The other CPUs (ACPI MADT) before the heaps: the RAM is split among the CPUs online
+     * (karena.h), so their number must be known. Nothing here allocates. */
+    smp_start(cmdline_has(boot.cmdline, "ghostcpu"));
+    karena_init(smp_cpus_online());
+    regions = regions_setup_with(&boot, karena_add_region);
     failed = selftest_run(cmdline_has(boot.cmdline, "failtest"), cmdline_has(boot.cmdline, "quick"),
-                          cmdline_has(boot.cmdline, "smp"), &tests);
+                          cmdline_has(boot.cmdline, "smp") ? SELFTEST_SMP | SELFTEST_ARENA
+                          : cmdline_has(boot.cmdline, "arena") ? SELFTEST_ARENA : 0, &tests);
     failed += bootdata_verify(&boot);
     summary(regions, tests, failed);
     if (cmdline_has(boot.cmdline, "exit"))

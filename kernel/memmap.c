@@ -1,13 +1,14 @@
-/* memmap.c - draws the default heap region by region. Each region gets one scale: a cell is
+/* memmap.c - draws every heap region by region: the default heap's, then each CPU's arena's
+ * (karena.h). Each region gets one scale: a cell is
  * the smallest power of two (at least MAP_CELL_MIN bytes) that fits the region into
  * MEMMAP_ROWS rows of MEMMAP_COLUMNS cells. A walk of the heap (under its lock) marks each
  * cell with what lies in it; blocks tile the region after its tables, so the picture has no
  * holes. */
 #include <stdint.h>
+#include "karena.h"
 #include "kprintf.h"
 #include "mem.h"
 #include "memmap.h"
-#include "regions.h"
 
 #define MAP_CELLS    (MEMMAP_COLUMNS * MEMMAP_ROWS)
 #define MAP_CELL_MIN 64
@@ -111,8 +112,12 @@ static char cell_char(unsigned char c)
     return (c & CELL_META) ? '=' : ' ';
 }
 
-static void print_header(unsigned i, unsigned n, const struct picture *p)
+/* The default heap's regions are named as before there were arenas ("region 1 of 1"); an
+ * arena's say whose they are. */
+static void print_header(int owner, unsigned i, unsigned n, const struct picture *p)
 {
+    if (owner >= 0)
+        kprintf("cpu %d's arena, ", owner);
     kprintf("region %u of %u: 0x%08llx-0x%08llx, ", i + 1, n, p->start, p->end - 1);
     kprint_size(p->end - p->start, 10, 0);
     kprintf("; 1 cell = ");
@@ -138,29 +143,67 @@ static void print_rows(const struct picture *p)
     }
 }
 
-static void draw_region(unsigned i, unsigned n, uintptr_t start, size_t size)
+/* owner -1: the default heap, under its lock; else that CPU's arena, under the arena's. */
+static void draw_region(int owner, unsigned i, unsigned n, uintptr_t start, size_t size)
 {
     unsigned long lock;
 
     picture_start(&pic, start, size);
-    lock = mem_lock();
-    heap_walk(mem_heap(), visit, &pic);
-    finish(&pic);
-    mem_unlock(lock);
-    print_header(i, n, &pic);
+    if (owner < 0) {
+        lock = mem_lock();
+        heap_walk(mem_heap(), visit, &pic);
+        finish(&pic);
+        mem_unlock(lock);
+    } else {
+        lock = karena_lock((unsigned)owner);
+        heap_walk(karena_heap((unsigned)owner), visit, &pic);
+        finish(&pic);
+        karena_unlock((unsigned)owner, lock);
+    }
+    print_header(owner, i, n, &pic);
     print_rows(&pic);
+}
+
+/* The pieces of one heap, in the order karena.c added them (address order within a heap). */
+static unsigned pieces_of(int owner)
+{
+    unsigned n = 0, all = karena_pieces();
+    int who;
+    uintptr_t start;
+    size_t size;
+
+    for (unsigned k = 0; k < all; k++)
+        n += karena_piece(k, &who, &start, &size) == 0 && who == owner;
+    return n;
+}
+
+static void draw_heap(int owner)
+{
+    unsigned n = pieces_of(owner), i = 0, all = karena_pieces();
+    int who;
+    uintptr_t start;
+    size_t size;
+
+    for (unsigned k = 0; k < all; k++)
+        if (karena_piece(k, &who, &start, &size) == 0 && who == owner)
+            draw_region(owner, i++, n, start, size);
 }
 
 void memmap_print(void)
 {
-    unsigned n = regions_count();
-    uintptr_t start;
-    size_t size;
+    struct mem_stats all;
 
     kprintf("map: '#' used, '.' free, '+' both, '=' region metadata; %u cells a row\n", MEMMAP_COLUMNS);
-    if (n == 0)
+    if (karena_pieces() == 0)
         kprintf("map: the heap has no regions\n");
-    for (unsigned i = 0; i < n; i++)
-        if (regions_get(i, &start, &size) == 0)
-            draw_region(i, n, start, size);
+    draw_heap(-1);
+    for (unsigned a = 0; a < karena_count(); a++)
+        draw_heap((int)a);
+    karena_stats_all(&all);
+    kprintf("map: every heap (the default heap and %u arena(s)): %zu region(s), used ", karena_count(),
+            all.region_count);
+    kprint_size(all.used_bytes, 10, 0);
+    kprintf(" in %zu block(s), free ", all.used_blocks);
+    kprint_size(all.free_bytes, 10, 0);
+    kprintf(" in %zu block(s)\n", all.free_blocks);
 }

@@ -260,7 +260,7 @@ uint64_t regions_usable_above_1m(void)
     return bytes;
 }
 
-static unsigned add_chosen(void)
+static unsigned add_chosen(int (*add)(void *start, size_t size))
 {
     unsigned added = 0;
     uint64_t bytes = 0;
@@ -268,25 +268,29 @@ static unsigned add_chosen(void)
     for (unsigned i = 0; i < chosen_count; i++) {
         void *start = (void *)(uintptr_t)chosen[i].start;
         size_t size = (size_t)(chosen[i].end - chosen[i].start);
-        int err = mem_add_region(start, size);
+        int err = add(start, size);
 
         if (err < 0)
-            kprintf("heap: mem_add_region(%p, %zu) failed: %d (%s)\n", start, size, err,
+            kprintf("heap: adding region %p, %zu bytes failed: %d (%s)\n", start, size, err,
                     mem_strerror((enum mem_error)-err));
         else {
             added_regions[added_count++] = chosen[i];
             added++, bytes += size;
         }
     }
-    kprintf("heap: %u of %u region(s) added to the default heap, %llu KiB\n", added, chosen_count,
-            bytes >> 10);
+    kprintf("heap: %u of %u region(s) added, %llu KiB\n", added, chosen_count, bytes >> 10);
     return added;
 }
 
 unsigned regions_setup(const struct boot_info *boot)
 {
+    return regions_setup_with(boot, mem_add_region);
+}
+
+unsigned regions_setup_with(const struct boot_info *boot, int (*add)(void *start, size_t size))
+{
     regions_choose(boot, (uintptr_t)_kernel_start, (uintptr_t)_kernel_end);
-    return add_chosen();
+    return add_chosen(add);
 }
 
 unsigned regions_count(void)

@@ -1,4 +1,4 @@
-/* regions.h - the default heap's memory: chosen from the boot memory map, then added. */
+/* regions.h - the heaps' memory: chosen from the boot memory map, then added. */
 #ifndef KERNEL_REGIONS_H
 #define KERNEL_REGIONS_H
 
@@ -9,6 +9,10 @@
 /* Prints the loader's memory map, the regions chosen for the heap and why the rest was left
  * out, then adds each region with mem_add_region. Returns how many regions were added. */
 unsigned regions_setup(const struct boot_info *boot);
+/* The same, with add in mem_add_region's place: kernel/karena.c splits each region between the
+ * default heap and the CPUs' arenas. add returns 0 or a negative enum mem_error, as
+ * mem_add_region does; a region counts as added when it returns 0. */
+unsigned regions_setup_with(const struct boot_info *boot, int (*add)(void *start, size_t size));
 
 /* The choice alone, without adding anything (regions_setup's first half; tests/host uses it
  * with synthetic maps): prints the report, returns how many regions it chose. */

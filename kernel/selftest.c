@@ -66,12 +66,13 @@ unsigned selftest_run(int add_failing_case, int quick, int smp_only, unsigned *r
 {
     int all = !quick && !smp_only;
     size_t shared = all ? allocator_case_count : 0, own = all ? kernel_case_count : 0;
-    unsigned total = (unsigned)(shared + own) + (add_failing_case ? 1 : 0) + (smp_only && !quick ? 1 : 0);
+    unsigned smp_cases = quick ? 0 : !!(smp_only & SELFTEST_SMP) + !!(smp_only & SELFTEST_ARENA);
+    unsigned total = (unsigned)(shared + own) + (add_failing_case ? 1 : 0) + smp_cases;
     unsigned number = 0, failed = 0;
 
     if (smp_only && !quick)
-        kprintf("self-tests: the SMP case only (boot word smp)%s\n",
-                add_failing_case ? ", 1 failing on purpose" : "");
+        kprintf("self-tests: the SMP case%s only (boot word %s)%s\n", smp_cases > 1 ? "s" : "",
+                smp_only & SELFTEST_SMP ? "smp" : "arena", add_failing_case ? ", 1 failing on purpose" : "");
     else if (quick)
         kprintf("self-tests: none (boot word quick: the boot and the heap's regions only)%s\n",
                 add_failing_case ? ", 1 failing on purpose" : "");
@@ -83,8 +84,10 @@ unsigned selftest_run(int add_failing_case, int quick, int smp_only, unsigned *r
         failed += run_case(++number, &allocator_cases[i]);
     for (size_t i = 0; i < own; i++)
         failed += run_case(++number, &kernel_cases[i]);
-    if (smp_only && !quick)
+    if ((smp_only & SELFTEST_SMP) && !quick)
         failed += run_case(++number, &smp_case);
+    if ((smp_only & SELFTEST_ARENA) && !quick)
+        failed += run_case(++number, &arena_case);
     if (add_failing_case)
         failed += run_case(++number, &failing_case);
     mem_dump();

@@ -1,5 +1,6 @@
 /* shell.c - a serial shell for poking at the default heap by hand: allocate, resize and free
- * blocks, and look at the result (dump, map, stats, check). Blocks get short ids (#1, #2, ...)
+ * blocks, and look at the result (dump, map, stats, check; those show the CPUs' arenas too,
+ * and `cpus` shows each CPU's arena on one line). Blocks get short ids (#1, #2, ...)
  * so a person can name them; `free` also takes an address. Nothing typed here may crash the
  * kernel or corrupt the heap: every number is range-checked before use, the shell frees only
  * what it handed out (or what the heap itself can judge a misuse), and while the shell runs
@@ -8,6 +9,8 @@
  * is checked at its ends before free and realloc, so a block that changed under us is reported. */
 #include <stdarg.h>
 #include <stdint.h>
+#include "arena.h"
+#include "karena.h"
 #include "kprintf.h"
 #include "mem.h"
 #include "memmap.h"
@@ -16,7 +19,9 @@
 #include "readline.h"
 #include "selftest.h"
 #include "shell.h"
+#include "smp.h"
 #include "string.h"
+#include "uart.h"
 
 #define LINE_MAX    128  /* characters per line, the NUL included */
 #define WORDS_MAX   8
@@ -364,6 +369,13 @@ static void free_address(uintptr_t addr)
         error("%p is an allocated block the shell did not hand out; not freeing it", (void *)addr);
         return;
     }
+    /* The shell allocates from the default heap only: an address in an arena is nothing it
+     * handed out, and the default heap would only call it outside the heap. */
+    if (arena_owner(karena_set(), (void *)addr) >= 0) {
+        error("%p is in cpu %d's arena, which the shell does not allocate from; not freeing it", (void *)addr,
+              arena_owner(karena_set(), (void *)addr));
+        return;
+    }
     freeing = gone;
     mem_free((void *)addr);
     freeing = 0;
@@ -424,6 +436,54 @@ static void stat_line(const char *name, unsigned long long value, const char *wh
     kprintf("  %-16s %12llu  %s\n", name, value, what);
 }
 
+static void stat_lines(const struct mem_stats *st)
+{
+    stat_line("total_bytes", st->total_bytes, "bytes in blocks over all regions");
+    stat_line("free_bytes", st->free_bytes, "bytes in free blocks");
+    stat_line("used_bytes", st->used_bytes, "bytes in allocated blocks (requests rounded up to 16)");
+    stat_line("largest_free", st->largest_free, "largest request that fits now");
+    stat_line("free_blocks", st->free_blocks, "free blocks");
+    stat_line("used_blocks", st->used_blocks, "allocated blocks");
+    stat_line("peak_used_bytes", st->peak_used_bytes, "highest used_bytes ever");
+    stat_line("min_free_bytes", st->min_free_bytes, "lowest free_bytes ever");
+    stat_line("region_count", st->region_count, "regions");
+    stat_line("overhead_bytes", st->overhead_bytes, "region metadata (descriptors and tables)");
+    stat_line("alloc_count", st->alloc_count, "successful allocations");
+    stat_line("free_count", st->free_count, "successful frees");
+    stat_line("failed_count", st->failed_count, "allocations refused");
+    stat_line("error_count", st->error_count, "misuses detected and reported");
+}
+
+/* One line per CPU's arena, and one for them all (arena_stats): what `cpus` prints. */
+static void arena_table(void)
+{
+    struct arena_set *set = karena_set();
+    struct mem_stats st;
+
+    kprintf("  cpu        total         used         free  used blocks  free blocks\n");
+    for (unsigned i = 0; i <= karena_count(); i++) {
+        int all = i == karena_count();
+
+        arena_stats(set, all ? ARENA_ALL : i, &st);
+        if (all)
+            kprintf("  all");
+        else
+            kprintf("  %3u", i);
+        kprintf(" %12zu %12zu %12zu %12zu %12zu\n", st.total_bytes, st.used_bytes, st.free_bytes,
+                st.used_blocks, st.free_blocks);
+    }
+}
+
+static void cmd_cpus(int n, char **w)
+{
+    (void)n, (void)w;
+    kprintf("cpus: %u online, %u arena(s): each CPU allocates from its own (bytes and blocks below), "
+            "a free goes to the block's arena\n", smp_cpus_online(), karena_count());
+    arena_table();
+}
+
+/* The default heap first, as the shell showed it before there were arenas; then the arenas
+ * together, each one, and the sum over every heap. */
 static void cmd_stats(int n, char **w)
 {
     struct mem_stats st;
@@ -431,26 +491,30 @@ static void cmd_stats(int n, char **w)
     (void)n, (void)w;
     mem_stats(&st);
     kprintf("stats of the default heap:\n");
-    stat_line("total_bytes", st.total_bytes, "bytes in blocks over all regions");
-    stat_line("free_bytes", st.free_bytes, "bytes in free blocks");
-    stat_line("used_bytes", st.used_bytes, "bytes in allocated blocks (requests rounded up to 16)");
-    stat_line("largest_free", st.largest_free, "largest request that fits now");
-    stat_line("free_blocks", st.free_blocks, "free blocks");
-    stat_line("used_blocks", st.used_blocks, "allocated blocks");
-    stat_line("peak_used_bytes", st.peak_used_bytes, "highest used_bytes ever");
-    stat_line("min_free_bytes", st.min_free_bytes, "lowest free_bytes ever");
-    stat_line("region_count", st.region_count, "regions");
-    stat_line("overhead_bytes", st.overhead_bytes, "region metadata (descriptors and tables)");
-    stat_line("alloc_count", st.alloc_count, "successful allocations");
-    stat_line("free_count", st.free_count, "successful frees");
-    stat_line("failed_count", st.failed_count, "allocations refused");
-    stat_line("error_count", st.error_count, "misuses detected and reported");
+    stat_lines(&st);
+    arena_stats(karena_set(), ARENA_ALL, &st);
+    kprintf("stats of the %u CPU arena(s) together (arena_stats):\n", karena_count());
+    stat_lines(&st);
+    kprintf("each CPU's arena:\n");
+    arena_table();
+    karena_stats_all(&st);
+    kprintf("every heap: %zu total, %zu used, %zu free bytes; %zu used and %zu free blocks in %zu region(s)\n",
+            st.total_bytes, st.used_bytes, st.free_bytes, st.used_blocks, st.free_blocks, st.region_count);
+}
+
+/* arena_dump's sink: the console, as mem_dump's. */
+static void console_write(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    uart_write(text, len);
 }
 
 static void cmd_dump(int n, char **w)
 {
     (void)n, (void)w;
+    kprintf("default heap:\n");
     mem_dump();
+    arena_dump(karena_set(), console_write, 0);
 }
 
 static void cmd_map(int n, char **w)
@@ -471,6 +535,13 @@ static void cmd_check(int n, char **w)
     else
         kprintf("check: ok (%zu region(s), %zu used and %zu free block(s))\n", st.region_count,
                 st.used_blocks, st.free_blocks);
+    problems = arena_check(karena_set(), ARENA_ALL);
+    arena_stats(karena_set(), ARENA_ALL, &st);
+    if (problems)
+        kprintf("check: arenas FAILED, %d violation(s)\n", problems);
+    else
+        kprintf("check: arenas ok (%u arena(s), %zu region(s), %zu used and %zu free block(s))\n",
+                karena_count(), st.region_count, st.used_blocks, st.free_blocks);
 }
 
 /* The self-tests expect the default error handler (some cases install their own and restore
@@ -495,10 +566,11 @@ static void cmd_help(int n, char **w)
             "  realloc ID SIZE     resize block ID (SIZE 0 frees it)\n"
             "  free ID|ADDR        free a block by id, or by address\n"
             "  list                the blocks this shell holds\n"
-            "  dump                every block of the heap (mem_dump)\n"
+            "  dump                every block of every heap (mem_dump, arena_dump)\n"
             "  map                 every region drawn to scale: # used, . free, + both\n"
-            "  stats               every mem_stats field\n"
-            "  check               the heap's consistency check (mem_check)\n"
+            "  stats               every mem_stats field, of the default heap and the arenas\n"
+            "  cpus                each CPU's arena: total, used and free bytes, blocks\n"
+            "  check               the heaps' consistency checks (mem_check, arena_check)\n"
             "  test                rerun the self-tests\n"
             "  help                this list\n"
             "  quit                leave QEMU (success)\n"
@@ -513,7 +585,7 @@ static void cmd_quit(int n, char **w)
     (void)n, (void)w;
     if (live)
         kprintf("quit: %u block(s) still allocated by the shell\n", live);
-    kprintf("quit: heap check %s; bye\n", mem_check() ? "FAILED" : "ok");
+    kprintf("quit: heap check %s; bye\n", mem_check() || arena_check(karena_set(), ARENA_ALL) ? "FAILED" : "ok");
     qemu_exit(QEMU_EXIT_SUCCESS);
 }
 
@@ -530,6 +602,7 @@ static const struct command commands[] = {
     { "alloc", cmd_alloc, 1 },   { "calloc", cmd_calloc, 1 }, { "realloc", cmd_realloc, 1 },
     { "free", cmd_free, 1 },     { "list", cmd_list, 0 },     { "dump", cmd_dump, 0 },
     { "map", cmd_map, 0 },       { "stats", cmd_stats, 0 },   { "check", cmd_check, 0 },
+    { "cpus", cmd_cpus, 0 },
     { "test", cmd_test, 0 },     { "help", cmd_help, 0 },     { "?", cmd_help, 0 },
     { "quit", cmd_quit, 0 },     { "exit", cmd_quit, 0 },
 };

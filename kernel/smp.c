@@ -215,6 +215,8 @@ void smp_start(int ghost)
     lapic_enable(1);
     cpu_apic_id[0] = lapic_id();
     kprintf("cpu 0 online (apic id %u)\n", (unsigned)cpu_apic_id[0]);
+    lapic_timer_calibrate(); /* now, while the PIT is the BSP's alone */
+    kprintf("lapic: timer %u counts per ms (bus clock / 16)\n", (unsigned)lapic_timer_counts_per_ms());
     if (trampoline_page)
         trampoline_install();
     for (unsigned i = 0; i < madt.cpu_count; i++) {
