@@ -24,6 +24,16 @@ int    alone_any(void);              /* there is one: free and realloc must look
 size_t alone_size(const void *p);    /* its usable size, or 0 if p is not one */
 int    alone_free(void *p);          /* 1 if p was one (now unmapped), else 0 */
 
+/* The arenas (preload_arena.c): the set, set up at the first call; this thread's arena (its
+ * slot, given at its first call); an arena's lock, for walks over its heap (which <
+ * preload_arenas()->count); the fork handlers, registered from a constructor before the trace's. */
+struct arena_set;
+struct arena_set *preload_arenas(void);
+unsigned preload_slot(void);
+void preload_arena_lock(unsigned which);
+void preload_arena_unlock(unsigned which);
+void preload_arenas_setup_fork(void);
+
 /* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
  * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
 int  report_check(int periodic);

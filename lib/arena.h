@@ -28,8 +28,13 @@ struct arena_lock { /* lock NULL: no locking (one CPU, or the caller serialises)
     void          (*unlock)(void *ctx, unsigned long state);
 };
 
+/* Each arena on cache lines of its own: the heap's counters change on every call, and arenas
+ * side by side in an array would otherwise bounce a shared line between the CPUs using them. */
+#ifndef ARENA_ALIGN
+#define ARENA_ALIGN 64
+#endif
 struct arena {
-    struct heap heap;
+    _Alignas(ARENA_ALIGN) struct heap heap;
     void       *lock_ctx; /* set by the caller before arena_init */
 };
 

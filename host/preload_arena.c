@@ -1,0 +1,177 @@
+/* preload_arena.c - libkheap.so's arenas (lib/arena.h): one heap per arena, one mutex each,
+ * and which arena each thread allocates from.
+ *
+ * ARENAS arenas: the CPUs this process may run on, at most ARENAS_MAX (counted once, at the
+ * first call, from the affinity mask by a raw system call: nothing that allocates). A thread
+ * gets its slot at its first call: the arena with the fewest threads attached (the lowest
+ * number on a tie), kept in an initial-exec thread-local variable (no allocation, no lock after
+ * that). A pthread key's destructor detaches the thread when it exits, so its arena goes to the
+ * next thread; a thread still allocating in later destructors keeps its arena, uncounted. Frees
+ * go to the arena that owns the block, whoever frees (arena_free), and regions come from mmap on
+ * demand (ARENA_F_GROW, host/seam.c's seam_grow).
+ *
+ * Locks and fork: the table lock and the arena locks are fork_locks (fork_lock.h), each with
+ * its own thread-local "inside" count. lib/arena.c takes the table lock before an arena's and
+ * never two arenas' at once, so the prepare handler takes the table lock, then arenas 0, 1, ...
+ * in turn; it runs after the trace's (which took stdio's list lock and the trace lock) and
+ * before seam.c's heap lock (held by preload_alone.c alone, never with these). */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "arena.h"
+#include "fork_lock.h"
+#include "preload.h"
+
+#define ARENAS_MAX  8
+#define RANGES_MAX  8192           /* regions over all arenas: 32 GiB of 4 MiB steps, or large blocks */
+#define TABLE_LOCK  ARENAS_MAX     /* locks[]: the arenas', then the table's */
+#define DETACHED    0x10000u       /* slot bit: a thread past its key destructor, not counted */
+
+/* One cache line each: a mutex is written by every lock and unlock, and two side by side would
+ * make the CPUs of two arenas fight over one line. */
+struct padded_lock {
+    _Alignas(64) struct fork_lock l;
+};
+#define PADDED_INIT { FORK_LOCK_INIT }
+static struct padded_lock locks[ARENAS_MAX + 1] = {
+    PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT,
+    PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT,
+};
+/* Per thread, per lock: the lock calls this thread is inside (fork_lock.h). */
+static __thread volatile int inside[ARENAS_MAX + 1] __attribute__((tls_model("initial-exec")));
+/* This thread's arena + 1 (0: none yet), with DETACHED once its key destructor ran. */
+static __thread unsigned slot __attribute__((tls_model("initial-exec")));
+
+static struct arena arenas[ARENAS_MAX];
+static struct arena_range ranges[RANGES_MAX];
+static struct arena_set set;
+static atomic_int set_state;       /* 0: not set up, 1: being set up, 2: ready */
+static atomic_uint attached[ARENAS_MAX];
+
+static pthread_key_t detach_key;
+static pthread_once_t detach_once = PTHREAD_ONCE_INIT;
+static int detach_ok;
+
+static unsigned long lock_cb(void *ctx)
+{
+    struct padded_lock *l = ctx;
+    fork_lock_take(&l->l, &inside[l - locks]);
+    return 0;
+}
+
+static void unlock_cb(void *ctx, unsigned long state)
+{
+    struct padded_lock *l = ctx;
+    (void)state;
+    fork_lock_drop(&l->l, &inside[l - locks]);
+}
+
+static unsigned cpus(void)
+{
+    unsigned long mask[16] = { 0 };  /* 1024 CPUs */
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof mask, mask);
+    unsigned c = 0;
+    for (long i = 0; i < n / (long)sizeof mask[0]; i++)
+        c += (unsigned)__builtin_popcountl(mask[i]);
+    return c ? c : 1;
+}
+
+static void set_up(void)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&set_state, &expected, 1)) {
+        while (atomic_load(&set_state) != 2)
+            sched_yield();           /* another thread's first call, a moment at most */
+        return;
+    }
+    static const struct arena_lock ops = { lock_cb, unlock_cb };
+    unsigned count = cpus();
+    if (count > ARENAS_MAX)
+        count = ARENAS_MAX;
+    for (unsigned i = 0; i < count; i++)
+        arenas[i].lock_ctx = &locks[i];
+    arena_init(&set, arenas, count, &ops, &locks[TABLE_LOCK], ranges, RANGES_MAX);
+    set.flags = ARENA_F_GROW;
+    atomic_store(&set_state, 2);
+}
+
+struct arena_set *preload_arenas(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&set_state, memory_order_acquire) != 2, 0))
+        set_up();
+    return &set;
+}
+
+static void detach(void *value)
+{
+    unsigned s = (unsigned)(uintptr_t)value - 1;
+    atomic_fetch_sub_explicit(&attached[s], 1, memory_order_relaxed);
+    slot = (s + 1) | DETACHED;
+}
+
+static void detach_key_make(void) { detach_ok = pthread_key_create(&detach_key, detach) == 0; }
+
+/* The first call of this thread: the least loaded arena. The slot is set before the key, so a
+ * malloc that pthread_setspecific might make finds it set. */
+static unsigned attach(void)
+{
+    struct arena_set *s = preload_arenas();
+    unsigned best = 0, load = ~0u;
+    for (unsigned i = 0; i < s->count; i++) {
+        unsigned n = atomic_load_explicit(&attached[i], memory_order_relaxed);
+        if (n < load) {
+            best = i;
+            load = n;
+        }
+    }
+    atomic_fetch_add_explicit(&attached[best], 1, memory_order_relaxed);
+    slot = best + 1;
+    pthread_once(&detach_once, detach_key_make);
+    if (!detach_ok || pthread_setspecific(detach_key, (void *)(uintptr_t)(best + 1)) != 0)
+        slot |= DETACHED;            /* no destructor will run: stay, uncounted */
+    return best;
+}
+
+unsigned preload_slot(void)
+{
+    unsigned s = slot;
+    return __builtin_expect(s != 0, 1) ? (s & ~DETACHED) - 1 : attach();
+}
+
+void preload_arena_lock(unsigned which) { lock_cb(&locks[which]); }
+void preload_arena_unlock(unsigned which) { unlock_cb(&locks[which], 0); }
+
+/* fork: stdio's list lock (already taken by the trace's handler, which ran first: it is
+ * recursive), the table lock, then every arena's, each unless this thread is inside it. */
+static int stdio_taken;
+static void fork_prepare(void)
+{
+    stdio_taken = fork_stdio_lock();
+    fork_lock_prepare(&locks[TABLE_LOCK].l, &inside[TABLE_LOCK]);
+    for (unsigned i = 0; i < ARENAS_MAX; i++)
+        fork_lock_prepare(&locks[i].l, &inside[i]);
+}
+
+static void fork_parent(void)
+{
+    for (unsigned i = ARENAS_MAX; i-- > 0;)
+        fork_lock_parent(&locks[i].l);
+    fork_lock_parent(&locks[TABLE_LOCK].l);
+    fork_stdio_unlock(stdio_taken);
+}
+
+/* The child's only thread is the forking one: every other thread's attachment is gone. */
+static void fork_child(void)
+{
+    for (unsigned i = 0; i <= ARENAS_MAX; i++)
+        fork_lock_child(&locks[i].l);
+    for (unsigned i = 0; i < ARENAS_MAX; i++)
+        atomic_store_explicit(&attached[i], 0, memory_order_relaxed);
+    unsigned s = slot;
+    if (s && !(s & DETACHED))
+        atomic_store_explicit(&attached[s - 1], 1, memory_order_relaxed);
+}
+
+void preload_arenas_setup_fork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
