@@ -10,11 +10,13 @@
  * go to the arena that owns the block, whoever frees (arena_free), and regions come from mmap on
  * demand (ARENA_F_GROW, host/seam.c's seam_grow).
  *
- * Locks and fork: the table lock and the arena locks are fork_locks (fork_lock.h), each with
- * its own thread-local "inside" count. lib/arena.c takes the table lock before an arena's and
- * never two arenas' at once, so the prepare handler takes the table lock, then arenas 0, 1, ...
- * in turn; it runs after the trace's (which took stdio's list lock and the trace lock) and
- * before seam.c's heap lock (held by preload_alone.c alone, never with these). */
+ * Locks and fork: the table lock and the arena locks are futex locks (quick_lock below) that
+ * follow fork_lock.h's protocol, each with its own thread-local "inside" count. lib/arena.c
+ * takes the table lock before an arena's and never two arenas' at once, so the prepare handler
+ * takes the table lock, then arenas 0, 1, ... in turn; it runs after the trace's (which took
+ * stdio's list lock and the trace lock) and before seam.c's heap lock (held by preload_alone.c
+ * alone, never with these). */
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -29,16 +31,17 @@
 #define TABLE_LOCK  ARENAS_MAX     /* locks[]: the arenas', then the table's */
 #define DETACHED    0x10000u       /* slot bit: a thread past its key destructor, not counted */
 
-/* One cache line each: a mutex is written by every lock and unlock, and two side by side would
- * make the CPUs of two arenas fight over one line. */
-struct padded_lock {
-    _Alignas(64) struct fork_lock l;
+/* The arena and table locks: a futex word each (0 free, 1 held, 2 held with waiters), on a
+ * cache line of its own, since every lock and unlock writes it and two side by side would make
+ * the CPUs of two arenas fight over one line. Not a pthread mutex: an uncontended pair is then
+ * one compare-and-swap and one exchange, with none of the mutex's type, owner and user-count
+ * bookkeeping, on the path of every malloc and free. The fork protocol is fork_lock.h's. */
+struct quick_lock {
+    _Alignas(64) atomic_int word;
+    int taken_for_fork;             /* the prepare handler took it: the parent and child drop it */
 };
-#define PADDED_INIT { FORK_LOCK_INIT }
-static struct padded_lock locks[ARENAS_MAX + 1] = {
-    PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT,
-    PADDED_INIT, PADDED_INIT, PADDED_INIT, PADDED_INIT,
-};
+static struct quick_lock locks[ARENAS_MAX + 1];
+
 /* Per thread, per lock: the lock calls this thread is inside (fork_lock.h). */
 static __thread volatile int inside[ARENAS_MAX + 1] __attribute__((tls_model("initial-exec")));
 /* This thread's arena + 1 (0: none yet), with DETACHED once its key destructor ran. */
@@ -54,18 +57,51 @@ static pthread_key_t detach_key;
 static pthread_once_t detach_once = PTHREAD_ONCE_INIT;
 static int detach_ok;
 
+static void futex(atomic_int *word, int op, int value)
+{
+    syscall(SYS_futex, word, op | FUTEX_PRIVATE_FLAG, value, NULL, NULL, 0);
+}
+
+static void quick_take(struct quick_lock *l)
+{
+    int expected = 0;
+    if (__builtin_expect(atomic_compare_exchange_strong_explicit(&l->word, &expected, 1,
+                         memory_order_acquire, memory_order_relaxed), 1))
+        return;
+    /* Held: spin a little (an arena's critical sections are short), then sleep on the word. */
+    for (int i = 0; i < 100; i++) {
+        __builtin_ia32_pause();
+        expected = 0;
+        if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_weak_explicit(&l->word, &expected, 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return;
+    }
+    while (atomic_exchange_explicit(&l->word, 2, memory_order_acquire) != 0)
+        futex(&l->word, FUTEX_WAIT, 2);
+}
+
+static void quick_drop(struct quick_lock *l)
+{
+    if (atomic_exchange_explicit(&l->word, 0, memory_order_release) == 2)
+        futex(&l->word, FUTEX_WAKE, 1);
+}
+
+/* Each counted as fork_lock_take and fork_lock_drop count (fork_lock.h). */
 static unsigned long lock_cb(void *ctx)
 {
-    struct padded_lock *l = ctx;
-    fork_lock_take(&l->l, &inside[l - locks]);
+    struct quick_lock *l = ctx;
+    ++inside[l - locks];
+    quick_take(l);
     return 0;
 }
 
 static void unlock_cb(void *ctx, unsigned long state)
 {
-    struct padded_lock *l = ctx;
+    struct quick_lock *l = ctx;
     (void)state;
-    fork_lock_drop(&l->l, &inside[l - locks]);
+    quick_drop(l);
+    --inside[l - locks];
 }
 
 static unsigned cpus(void)
@@ -146,27 +182,36 @@ void preload_arena_unlock(unsigned which) { unlock_cb(&locks[which], 0); }
 /* fork: stdio's list lock (already taken by the trace's handler, which ran first: it is
  * recursive), the table lock, then every arena's, each unless this thread is inside it. */
 static int stdio_taken;
+static void prepare_one(unsigned i)
+{
+    locks[i].taken_for_fork = inside[i] == 0;
+    if (locks[i].taken_for_fork)
+        quick_take(&locks[i]);
+}
+
 static void fork_prepare(void)
 {
     stdio_taken = fork_stdio_lock();
-    fork_lock_prepare(&locks[TABLE_LOCK].l, &inside[TABLE_LOCK]);
+    prepare_one(TABLE_LOCK);
     for (unsigned i = 0; i < ARENAS_MAX; i++)
-        fork_lock_prepare(&locks[i].l, &inside[i]);
+        prepare_one(i);
 }
 
 static void fork_parent(void)
 {
-    for (unsigned i = ARENAS_MAX; i-- > 0;)
-        fork_lock_parent(&locks[i].l);
-    fork_lock_parent(&locks[TABLE_LOCK].l);
+    for (unsigned i = ARENAS_MAX + 1; i-- > 0;)
+        if (locks[i].taken_for_fork)
+            quick_drop(&locks[i]);
     fork_stdio_unlock(stdio_taken);
 }
 
-/* The child's only thread is the forking one: every other thread's attachment is gone. */
+/* The child's only thread is the forking one: the locks it took are free again (no waiter is
+ * left to wake), and every other thread's attachment is gone. */
 static void fork_child(void)
 {
     for (unsigned i = 0; i <= ARENAS_MAX; i++)
-        fork_lock_child(&locks[i].l);
+        if (locks[i].taken_for_fork)
+            atomic_store_explicit(&locks[i].word, 0, memory_order_relaxed);
     for (unsigned i = 0; i < ARENAS_MAX; i++)
         atomic_store_explicit(&attached[i], 0, memory_order_relaxed);
     unsigned s = slot;
