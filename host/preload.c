@@ -12,13 +12,13 @@
  * (and sets ENOMEM, as glibc does). An alignment of 1 MiB or more is mapped alone
  * (preload_alone.c). glibc's introspection calls (mallinfo2, mallinfo, malloc_stats,
  * malloc_trim, mallopt) answer with kheap's figures. Everything here works from the dynamic
- * loader's first allocation: the arenas and their mutexes are static, and nothing on a path reached
+ * loader's first allocation: the arenas and their locks are static, and nothing on a path reached
  * from malloc allocates or uses stdio (text goes out through write(2) from our own buffers).
  *
  * Knobs, read once from the environment at the first call made after libc set `environ`. Only
  * these forms are accepted; anything else prints one line on stderr and leaves the feature off:
- *   KHEAP_CHECK=1      check the heap (every arena, and their range table) at exit, print a one-line verdict on stderr; a failed
- *                      check turns exit status 0 into 1
+ *   KHEAP_CHECK=1      check the heap (every arena, and their region table) at exit, print a
+ *                      one-line verdict on stderr; a failed check turns exit status 0 into 1
  *   KHEAP_CHECK=N      (a decimal N > 1) also check every N calls; a failure prints one line and
  *                      aborts. Either form may end in ",keep-status": the exit status is left alone
  *   KHEAP_STATS=1      print mem_stats (totals over the arenas) and this library's call counters
