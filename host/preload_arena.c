@@ -29,7 +29,7 @@
 #define ARENAS_MAX  8
 #define RANGES_MAX  8192           /* regions over all arenas: 32 GiB of 4 MiB steps, or large blocks */
 #define TABLE_LOCK  ARENAS_MAX     /* locks[]: the arenas', then the table's */
-#define DETACHED    0x10000u       /* slot bit: a thread past its key destructor, not counted */
+#define DETACHED    PRELOAD_DETACHED
 
 /* The arena and table locks: a futex word each (0 free, 1 held, 2 held with waiters), on a
  * cache line of its own, since every lock and unlock writes it and two side by side would make
@@ -45,12 +45,12 @@ static struct quick_lock locks[ARENAS_MAX + 1];
 /* Per thread, per lock: the lock calls this thread is inside (fork_lock.h). */
 static __thread volatile int inside[ARENAS_MAX + 1] __attribute__((tls_model("initial-exec")));
 /* This thread's arena + 1 (0: none yet), with DETACHED once its key destructor ran. */
-static __thread unsigned slot __attribute__((tls_model("initial-exec")));
+__thread unsigned preload_tls_slot __attribute__((tls_model("initial-exec")));
 
 static struct arena arenas[ARENAS_MAX];
 static struct arena_range ranges[RANGES_MAX];
-static struct arena_set set;
-static atomic_int set_state;       /* 0: not set up, 1: being set up, 2: ready */
+struct arena_set preload_set;
+int preload_set_state;             /* 0: not set up, 1: being set up, 2: ready */
 static atomic_uint attached[ARENAS_MAX];
 
 static pthread_key_t detach_key;
@@ -114,11 +114,12 @@ static unsigned cpus(void)
     return c ? c : 1;
 }
 
-static void set_up(void)
+void preload_set_up(void)
 {
     int expected = 0;
-    if (!atomic_compare_exchange_strong(&set_state, &expected, 1)) {
-        while (atomic_load(&set_state) != 2)
+    if (!__atomic_compare_exchange_n(&preload_set_state, &expected, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&preload_set_state, __ATOMIC_ACQUIRE) != 2)
             sched_yield();           /* another thread's first call, a moment at most */
         return;
     }
@@ -128,30 +129,23 @@ static void set_up(void)
         count = ARENAS_MAX;
     for (unsigned i = 0; i < count; i++)
         arenas[i].lock_ctx = &locks[i];
-    arena_init(&set, arenas, count, &ops, &locks[TABLE_LOCK], ranges, RANGES_MAX);
-    set.flags = ARENA_F_GROW;
-    atomic_store(&set_state, 2);
-}
-
-struct arena_set *preload_arenas(void)
-{
-    if (__builtin_expect(atomic_load_explicit(&set_state, memory_order_acquire) != 2, 0))
-        set_up();
-    return &set;
+    arena_init(&preload_set, arenas, count, &ops, &locks[TABLE_LOCK], ranges, RANGES_MAX);
+    preload_set.flags = ARENA_F_GROW;
+    __atomic_store_n(&preload_set_state, 2, __ATOMIC_RELEASE);
 }
 
 static void detach(void *value)
 {
     unsigned s = (unsigned)(uintptr_t)value - 1;
     atomic_fetch_sub_explicit(&attached[s], 1, memory_order_relaxed);
-    slot = (s + 1) | DETACHED;
+    preload_tls_slot = (s + 1) | DETACHED;
 }
 
 static void detach_key_make(void) { detach_ok = pthread_key_create(&detach_key, detach) == 0; }
 
 /* The first call of this thread: the least loaded arena. The slot is set before the key, so a
  * malloc that pthread_setspecific might make finds it set. */
-static unsigned attach(void)
+unsigned preload_attach(void)
 {
     struct arena_set *s = preload_arenas();
     unsigned best = 0, load = ~0u;
@@ -163,17 +157,11 @@ static unsigned attach(void)
         }
     }
     atomic_fetch_add_explicit(&attached[best], 1, memory_order_relaxed);
-    slot = best + 1;
+    preload_tls_slot = best + 1;
     pthread_once(&detach_once, detach_key_make);
     if (!detach_ok || pthread_setspecific(detach_key, (void *)(uintptr_t)(best + 1)) != 0)
-        slot |= DETACHED;            /* no destructor will run: stay, uncounted */
+        preload_tls_slot |= DETACHED;            /* no destructor will run: stay, uncounted */
     return best;
-}
-
-unsigned preload_slot(void)
-{
-    unsigned s = slot;
-    return __builtin_expect(s != 0, 1) ? (s & ~DETACHED) - 1 : attach();
 }
 
 void preload_arena_lock(unsigned which) { lock_cb(&locks[which]); }
@@ -214,7 +202,7 @@ static void fork_child(void)
             atomic_store_explicit(&locks[i].word, 0, memory_order_relaxed);
     for (unsigned i = 0; i < ARENAS_MAX; i++)
         atomic_store_explicit(&attached[i], 0, memory_order_relaxed);
-    unsigned s = slot;
+    unsigned s = preload_tls_slot;
     if (s && !(s & DETACHED))
         atomic_store_explicit(&attached[s - 1], 1, memory_order_relaxed);
 }

@@ -128,12 +128,13 @@ static int add_range(struct arena_set *s, unsigned which, void *start, size_t si
         drop(s, s->table_ctx, ts);
         return -MEM_ERR_REGION_OVERLAP;
     }
+    /* The entry goes in before the arena's lock is dropped: once another thread of this arena
+     * can allocate from the region, a free of that block must find it. */
     unsigned long as = take(s, ar->lock_ctx);
     int rc = heap_add_region_reserve(&ar->heap, start, size, reserve > size ? reserve : size, flags);
-    if (rc == 0 && grown && ar->heap.failed_count)
-        ar->heap.failed_count--;
-    drop(s, ar->lock_ctx, as);
     if (rc == 0) {
+        if (grown && ar->heap.failed_count)
+            ar->heap.failed_count--;
         table_begin(s);
         for (size_t j = n; j > i; j--)
             entry_copy(&s->ranges[j], &s->ranges[j - 1]);
@@ -143,6 +144,7 @@ static int add_range(struct arena_set *s, unsigned which, void *start, size_t si
         STORE(&s->nranges, n + 1);
         table_end(s);
     }
+    drop(s, ar->lock_ctx, as);
     drop(s, s->table_ctx, ts);
     return rc;
 }
@@ -160,9 +162,8 @@ int arena_remove_region(struct arena_set *s, void *start)
     int rc = -1;
     if (i < n && s->ranges[i].lo == lo) {
         struct arena *ar = &s->arenas[s->ranges[i].arena];
-        unsigned long as = take(s, ar->lock_ctx);
+        unsigned long as = take(s, ar->lock_ctx); /* the table changes with the arena, as above */
         rc = heap_remove_region(&ar->heap, start);
-        drop(s, ar->lock_ctx, as);
         if (rc == 0) {
             table_begin(s);
             for (size_t j = i; j + 1 < n; j++)
@@ -170,6 +171,7 @@ int arena_remove_region(struct arena_set *s, void *start)
             STORE(&s->nranges, n - 1);
             table_end(s);
         }
+        drop(s, ar->lock_ctx, as);
     }
     drop(s, s->table_ctx, ts);
     return rc;
