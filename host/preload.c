@@ -1,22 +1,29 @@
-/* preload.c - the malloc family over kheap's default heap, for libkheap.so (LD_PRELOAD or -lkheap).
+/* preload.c - the malloc family over kheap's arenas, for libkheap.so (LD_PRELOAD or -lkheap).
  *
- * glibc semantics on top of lib/mem.h, entry point by entry point (tests/real/errno.c compares
+ * Threads do not queue on one lock: the heap is lib/arena.h's set of arenas, one mutex each
+ * (preload_arena.c). Each thread allocates from its own arena, the least loaded one when it
+ * made its first call; a free goes to the arena that owns the block, whichever thread frees;
+ * an arena with no room gets a new region from mmap (host/seam.c). Placement inside an arena
+ * is the heap's first fit.
+ *
+ * glibc semantics on top of lib/arena.h, entry point by entry point (tests/real/errno.c compares
  * results and errno with the C library's own): ENOMEM on failure, errno left alone on success
  * and by free, malloc(0) a unique pointer, realloc(p, 0) frees, posix_memalign returns its error
  * (and sets ENOMEM, as glibc does). An alignment of 1 MiB or more is mapped alone
  * (preload_alone.c). glibc's introspection calls (mallinfo2, mallinfo, malloc_stats,
  * malloc_trim, mallopt) answer with kheap's figures. Everything here works from the dynamic
- * loader's first allocation: the heap and its mutex are static, and nothing on a path reached from
- * malloc allocates or uses stdio (text goes out through write(2) from our own buffers).
+ * loader's first allocation: the arenas and their locks are static, and nothing on a path reached
+ * from malloc allocates or uses stdio (text goes out through write(2) from our own buffers).
  *
  * Knobs, read once from the environment at the first call made after libc set `environ`. Only
  * these forms are accepted; anything else prints one line on stderr and leaves the feature off:
- *   KHEAP_CHECK=1      check the heap at exit, print a one-line verdict on stderr; a failed
- *                      check turns exit status 0 into 1
+ *   KHEAP_CHECK=1      check the heap (every arena, and their region table) at exit, print a
+ *                      one-line verdict on stderr; a failed check turns exit status 0 into 1
  *   KHEAP_CHECK=N      (a decimal N > 1) also check every N calls; a failure prints one line and
  *                      aborts. Either form may end in ",keep-status": the exit status is left alone
- *   KHEAP_STATS=1      print mem_stats and this library's call counters on stderr at exit
- *   KHEAP_POISON=1     debug fill of freed memory (mem_set_poison), checked on reuse
+ *   KHEAP_STATS=1      print mem_stats (totals over the arenas) and this library's call counters
+ *                      on stderr at exit
+ *   KHEAP_POISON=1     debug fill of freed memory in every arena (arena_set_poison), checked on reuse
  *   KHEAP_TRACE=FILE   record the calls as FILE.<pid> in tests/traces' format (preload_trace.c)
  * Unset, empty or 0 is off. The exit reports go to stderr as it was when the knobs were read,
  * and only while that descriptor (or the copy kept of it) is still the same open file.
@@ -34,8 +41,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arena.h"
 #include "heap.h"
-#include "mem.h"
 #include "preload.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -214,7 +221,7 @@ static void knobs_read(void)
         out_file_note(&report_copy, fd);
     }
     if (knob_switch("KHEAP_POISON"))
-        mem_set_poison(1);
+        arena_set_poison(preload_arenas(), 1);
     const char *trace = getenv("KHEAP_TRACE");
     if (trace && *trace)
         trace_start(trace);
@@ -254,16 +261,17 @@ static size_t page_size(void)
 
 /* ---- What the heap calls go to ------------------------------------------------------------------ */
 
-/* A large alignment is mapped alone (preload_alone.c); the rest is the default heap's. */
+/* A large alignment is mapped alone (preload_alone.c); the rest is this thread's arena's. */
 static void *heap_aligned(size_t alignment, size_t size)
 {
-    return alignment >= ALONE_ALIGN ? alone_alloc(alignment, size) : mem_aligned_alloc(alignment, size);
+    return alignment >= ALONE_ALIGN ? alone_alloc(alignment, size)
+                                    : arena_aligned_alloc(preload_arenas(), preload_slot(), alignment, size);
 }
 
 static void heap_release(void *ptr)
 {
     if (!alone_any() || !alone_free(ptr))
-        mem_free(ptr);
+        arena_free(preload_arenas(), ptr);
 }
 
 /* A block mapped alone stays while it is large enough, else moves into the heap (the
@@ -272,10 +280,10 @@ static void *heap_move(void *ptr, size_t size)
 {
     size_t have = alone_any() ? alone_size(ptr) : 0;
     if (!have)
-        return mem_realloc(ptr, size);
+        return arena_realloc(preload_arenas(), preload_slot(), ptr, size);
     if (size <= have)
         return ptr;
-    void *p = mem_aligned_alloc(MEM_ALIGN, size);
+    void *p = arena_aligned_alloc(preload_arenas(), preload_slot(), MEM_ALIGN, size);
     if (p) {
         memcpy(p, ptr, have);
         alone_free(ptr);
@@ -286,7 +294,7 @@ static void *heap_move(void *ptr, size_t size)
 static size_t heap_usable(const void *ptr)
 {
     size_t have = alone_any() ? alone_size(ptr) : 0;
-    return have ? have : mem_usable_size(ptr);
+    return have ? have : arena_usable_size(preload_arenas(), ptr);
 }
 
 /* ---- The heap calls, traced when KHEAP_TRACE is on -------------------------------------------- */
@@ -310,13 +318,13 @@ static void *heap_get_zeroed(size_t size)
 {
     if (trace_on()) {
         trace_lock();
-        void *p = mem_calloc(size, 1);
+        void *p = arena_calloc(preload_arenas(), preload_slot(), size, 1);
         if (p)
             trace_alloc(p, size);
         trace_unlock();
         return p;
     }
-    return mem_calloc(size, 1);
+    return arena_calloc(preload_arenas(), preload_slot(), size, 1);
 }
 
 static void heap_put(void *ptr)
@@ -364,7 +372,7 @@ EXPORT void free(void *ptr)
     }
 }
 
-/* Cleared by mem_calloc (which knows fresh pages need no clearing). */
+/* Cleared by arena_calloc (whose heap knows fresh pages need no clearing). */
 EXPORT void *calloc(size_t count, size_t size)
 {
     on_call(C_CALLOC);
@@ -509,15 +517,12 @@ static void first_line_write(void *ctx, const char *text, size_t len)
  * (N blocks)" at exit and nothing in the middle of a run. Returns the number of violations. */
 int report_check(int periodic)
 {
-    static struct line l;             /* under the heap lock: one report at a time */
-    static struct first_line first;
+    /* On the stack: threads may check at once, each arena (and the table) under its own lock. */
+    struct line l = { .len = 0 };
+    struct first_line first = { .len = 0, .done = 0 };
     struct mem_stats s;
-    unsigned long state = mem_lock();
-    first.len = 0;
-    first.done = 0;
-    int problems = heap_check_report(mem_heap(), first_line_write, &first);
-    heap_stats(mem_heap(), &s);
-    l.len = 0;
+    int problems = arena_check_report(preload_arenas(), first_line_write, &first);
+    arena_stats(preload_arenas(), ARENA_ALL, &s);
     if (problems) {
         first.text[first.len] = 0;
         line_str(&l, "kheap: check FAILED: ");
@@ -536,7 +541,6 @@ int report_check(int periodic)
         line_str(&l, " blocks)\n");
     }
     line_write(&l, report_fd());
-    mem_unlock(state);
     if (problems && periodic)
         abort();
     return problems;
@@ -546,7 +550,7 @@ int report_check(int periodic)
 static void stats_line(struct line *l)
 {
     struct mem_stats s;
-    mem_stats(&s);
+    arena_stats(preload_arenas(), ARENA_ALL, &s);
     const struct { const char *name; unsigned long long v; } fields[] = {
         { "total_bytes", s.total_bytes },     { "free_bytes", s.free_bytes },
         { "used_bytes", s.used_bytes },       { "largest_free", s.largest_free },
@@ -585,8 +589,9 @@ static void report_stats(void)
 
 /* ---- glibc's introspection calls, with kheap's own figures --------------------------------------- */
 
-/* The regions that are entirely free, found by a walk over the free blocks (a region with no
- * used block is one free block). At most REGIONS_MAX per walk. */
+/* The regions of one arena that are entirely free, found by a walk over its free blocks (a
+ * region with no used block is one free block), under the arena's lock. At most REGIONS_MAX
+ * per walk. */
 #define REGIONS_MAX 32
 struct empty_regions {
     struct heap *heap;
@@ -610,63 +615,66 @@ static void empty_visit(void *ctx, void *ptr, size_t size, int used)
     }
 }
 
-static void empty_find(struct empty_regions *e)
+static void empty_find(struct empty_regions *e, unsigned which)
 {
-    e->heap = mem_heap();
+    e->heap = &preload_arenas()->arenas[which].heap;
     e->count = e->bytes = 0;
+    preload_arena_lock(which);
     heap_walk(e->heap, empty_visit, e);
+    preload_arena_unlock(which);
 }
 
 /* Returns the memory of entirely free regions to the kernel, keeping up to pad bytes of them for
  * what comes next; 1 if it returned any (glibc's answer), 0 if not. Free blocks inside regions
- * that hold used blocks stay: their pages are only as resident as the program made them. */
+ * that hold used blocks stay: their pages are only as resident as the program made them. Each
+ * arena in turn: its empty regions are found under its lock, then leave the range table and the
+ * arena together (arena_remove_region, which finds each still empty or leaves it). */
 EXPORT int malloc_trim(size_t pad)
 {
     on_call(C_FREE);
+    struct arena_set *set = preload_arenas();
     int returned = 0;
     size_t kept = 0;
-    for (;;) {
-        struct empty_regions e;
-        size_t gone = 0;
-        unsigned long s = mem_lock();
-        empty_find(&e);
-        for (size_t i = 0; i < e.count; i++) {
-            if (kept + e.size[i] <= pad) {
-                kept += e.size[i];
-                e.size[i] = 0;
-            } else if (heap_remove_region(e.heap, e.start[i]) == 0) {
-                gone++;
-            } else {
-                e.size[i] = 0;
+    for (unsigned a = 0; a < set->count; a++) {
+        for (;;) {
+            struct empty_regions e;
+            size_t gone = 0;
+            empty_find(&e, a);
+            for (size_t i = 0; i < e.count; i++) {
+                if (kept + e.size[i] <= pad) {
+                    kept += e.size[i];
+                } else if (arena_remove_region(set, e.start[i]) == 0) {
+                    munmap(e.start[i], e.size[i]);
+                    gone++;
+                }
             }
+            returned |= gone > 0;
+            if (e.count < REGIONS_MAX || !gone)
+                break;
         }
-        mem_unlock(s);
-        for (size_t i = 0; i < e.count; i++)
-            if (e.size[i])
-                munmap(e.start[i], e.size[i]);
-        returned |= gone > 0;
-        if (e.count < REGIONS_MAX || !gone)
-            return returned;
     }
+    return returned;
 }
 
 static size_t keep_cost(void)
 {
-    struct empty_regions e;
-    unsigned long s = mem_lock();
-    empty_find(&e);
-    mem_unlock(s);
-    return e.bytes;
+    size_t bytes = 0;
+    for (unsigned a = 0; a < preload_arenas()->count; a++) {
+        struct empty_regions e;
+        empty_find(&e, a);
+        bytes += e.bytes;
+    }
+    return bytes;
 }
 
-/* arena: every byte of the heap's regions (blocks and tables); uordblks, fordblks: bytes in used
+/* Totals over the arenas. arena: every byte of the heaps' regions (blocks and tables); uordblks, fordblks: bytes in used
  * and free blocks; ordblks: free blocks; hblks: regions; usmblks: the peak of uordblks;
  * keepcost: bytes malloc_trim would return. kheap has no fast bins and no separate mmap'd
  * chunks: smblks, fsmblks and hblkhd are 0. */
 EXPORT struct mallinfo2 mallinfo2(void)
 {
     struct mem_stats s;
-    mem_stats(&s);
+    arena_stats(preload_arenas(), ARENA_ALL, &s);
     return (struct mallinfo2){
         .arena = s.total_bytes + s.overhead_bytes,
         .ordblks = s.free_blocks,
@@ -728,11 +736,6 @@ static void preload_exit(int status, void *arg)
     }
 }
 
-/* The trace's fork handlers must be registered after seam.c's (this object links after it), so
- * that fork takes the trace lock before the heap's, the order every traced call takes them in.
- * The exit handler is registered here, before libc's start code registers the one that runs
- * the destructors: handlers run in reverse, so the reports come after every destructor, and
- * count the frees they made. */
 /* A misuse report: the default handler's line ("kheap: <cause> at 0x<address>"), but to stderr
  * only while it is still the stderr the program started with (report_fd), then stop. */
 static void misuse_report(enum mem_error err, const void *ptr)
@@ -756,10 +759,18 @@ static void misuse_report(enum mem_error err, const void *ptr)
     abort();
 }
 
+/* Fork handlers run their prepare parts in reverse order of registration: seam.c's (heap lock,
+ * for preload_alone.c) is registered first (that object links before this one), then the
+ * arenas', then the trace's, so fork takes stdio's list lock, the trace lock, then the arena
+ * table and arena locks: the order every traced call takes them in (fork_lock.h).
+ * The exit handler is registered here, before libc's start code registers the one that runs
+ * the destructors: handlers run in reverse, so the reports come after every destructor, and
+ * count the frees they made. */
 __attribute__((constructor)) static void preload_setup(void)
 {
     out_file_note(&report_stderr, 2);
     mem_set_error_handler(misuse_report);
+    preload_arenas_setup_fork();
     trace_setup_fork();
     on_exit(preload_exit, NULL);
 }

@@ -28,6 +28,36 @@ int    alone_free(void *p);          /* 1 if p was one (now unmapped), else 0 */
  * library started (or the copy kept of it for the exit reports); -1 when neither is. */
 int    report_fd(void);
 
+/* The arenas (preload_arena.c): the set, set up at the first call; this thread's arena (its
+ * slot, given at its first call); an arena's lock, for walks over its heap (which <
+ * preload_arenas()->count); the fork handlers, registered from a constructor before the trace's. */
+/* Inline, since every malloc and free asks: one load and a test each once set up. */
+struct arena_set;
+extern struct arena_set preload_set;
+extern int preload_set_state;      /* 2 once set up (atomic builtins) */
+extern __thread unsigned preload_tls_slot __attribute__((tls_model("initial-exec")));
+void preload_set_up(void);
+unsigned preload_attach(void);
+#define PRELOAD_DETACHED 0x10000u  /* slot bit: a thread past its key destructor, not counted */
+
+static inline struct arena_set *preload_arenas(void)
+{
+    if (__builtin_expect(__atomic_load_n(&preload_set_state, __ATOMIC_ACQUIRE) != 2, 0))
+        preload_set_up();
+    return &preload_set;
+}
+
+/* The slot is the arena + 1 (0: none yet), with PRELOAD_DETACHED after the thread's key
+ * destructor ran. */
+static inline unsigned preload_slot(void)
+{
+    unsigned s = preload_tls_slot;
+    return __builtin_expect(s != 0, 1) ? (s & ~PRELOAD_DETACHED) - 1 : preload_attach();
+}
+void preload_arena_lock(unsigned which);
+void preload_arena_unlock(unsigned which);
+void preload_arenas_setup_fork(void);
+
 /* Check the heap now and print on stderr: periodic = a failure aborts, success is silent;
  * otherwise the exit verdict "kheap: check ok (N blocks)" or "kheap: check FAILED: ...". */
 int  report_check(int periodic);

@@ -1,9 +1,10 @@
-# host/preload.mk - libkheap.so, the drop-in malloc: lib/ + host/seam.c + host/preload*.c, built
-# -fPIC -fvisibility=hidden and linked with a version script that exports only the malloc family
-# (host/libkheap.map) and -Bsymbolic, so the library always calls itself. Also `make install`.
+# host/preload.mk - libkheap.so, the drop-in malloc: lib/ (with lib/arena.c) + host/seam.c +
+# host/preload*.c, built -fPIC -fvisibility=hidden and linked with a version script that exports
+# only the malloc family (host/libkheap.map) and -Bsymbolic, so the library always calls itself. Also `make install`.
 # Included by the top Makefile after host/build.mk.
 
-PRELOAD_SRCS := $(LIB_TREE) $(HOST_SEAM) host/preload.c host/preload_trace.c host/preload_alone.c
+PRELOAD_SRCS := $(LIB_TREE) lib/arena.c $(HOST_SEAM) host/preload.c host/preload_trace.c \
+                host/preload_alone.c host/preload_arena.c
 PRELOAD_OBJS := $(patsubst %.c,$(HOST_OBJ)/so/%.o,$(PRELOAD_SRCS))
 PRELOAD_SO   := $(HOST_OBJ)/libkheap.so
 PRELOAD_SONAME := libkheap.so.1

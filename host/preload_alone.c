@@ -7,14 +7,17 @@
  * alignment is made, the aligned part is kept and the rest goes back at once, so only the
  * block's pages are mapped and the heap never sees it.
  *
- * A table of these blocks (open addressing on the address, in its own mmap'd memory, under the
- * heap lock) lets free, realloc and malloc_usable_size find them; the entry points look only
- * when one exists. A block given back is noted in the heap's ring of returned memory, so a
- * second free of it is reported as a free of memory already returned (MEM_ERR_RETURNED). */
+ * A table of these blocks (open addressing on the address, in its own mmap'd memory, under
+ * seam.c's heap lock, which the arenas never take: this table is its only user in the drop-in,
+ * and it is never held with another lock) lets free, realloc and malloc_usable_size find them;
+ * the entry points look only when one exists. A block given back is noted in arena 0's ring of
+ * returned memory, so a second free of it, which no arena owns, is reported as a free of memory
+ * already returned (MEM_ERR_RETURNED). */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "arena.h"
 #include "mem.h"
 #include "preload.h"
 
@@ -138,10 +141,12 @@ int alone_free(void *p)
     if (a) {
         a->start = SLOT_GONE;
         atomic_store_explicit(&live, --table_live, memory_order_relaxed);
-        heap_note_returned(mem_heap(), p, bytes);
     }
     mem_unlock(s);
-    if (bytes)
+    if (bytes) {
+        /* noted before the unmap: a double free racing with it is still named */
+        arena_note_returned(preload_arenas(), 0, p, bytes);
         munmap(p, bytes);
+    }
     return bytes != 0;
 }

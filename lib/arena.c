@@ -4,10 +4,17 @@
  * the table lock; frees read it without any lock, as a seqlock: read seq (even), search, read seq
  * again, and retry if it moved. A free that read a stale owner still frees under that arena's
  * lock, and the heap itself then decides whether the pointer is one of its blocks, so a stale
- * read can cost a retry but never a wrong free. */
+ * read can cost a retry but never a wrong free.
+ *
+ * Lock order: the table lock, then one arena's. No path holds two arena locks at once, so a
+ * caller may take all of them (before fork, say) in any fixed order after the table's. Growth
+ * asks the platform for memory with no lock held, then enters the region under both. */
 #include "arena.h"
 #include "core.h"
 #include "heap_error.h"
+#include "seam.h"
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n); /* lib/ has no <string.h> */
 
 /* Entries are stored with release and loaded with acquire, not ordered by fences: a reader that
  * sees any new entry then sees the odd seq stored before it, and TSan understands no fences.
@@ -42,6 +49,7 @@ int arena_init(struct arena_set *s, struct arena *arenas, unsigned count,
     s->nranges = 0;
     s->seq = 0;
     s->error_count = 0;
+    s->flags = 0;
     for (unsigned i = 0; i < count; i++)
         heap_init(&arenas[i].heap, NULL, 0);
     return 0;
@@ -102,23 +110,31 @@ static void entry_copy(struct arena_range *d, const struct arena_range *r)
     STORE(&d->arena, LOAD(&r->arena));
 }
 
-int arena_add_region(struct arena_set *s, unsigned which, void *start, size_t size)
+/* Enter [start, start + size) as a region of arena `which` that may grow to start + reserve
+ * (the table covers the reserve, so a block grown into it is still found). grown: the region
+ * was made for a request the arena refused, whose retry is the attempt that counts, so that
+ * refusal comes off failed_count (as mem.c's grown() does). */
+static int add_range(struct arena_set *s, unsigned which, void *start, size_t size,
+                     size_t reserve, unsigned flags, int grown)
 {
-    uintptr_t lo = (uintptr_t)start, hi = lo + size;
+    uintptr_t lo = (uintptr_t)start, hi = lo + (reserve > size ? reserve : size);
     if (which >= s->count || !start || hi < lo)
         return -MEM_ERR_REGION_RANGE;
     struct arena *ar = &s->arenas[which];
-    /* Table lock first, then the arena's: the only place both are held, so no order can invert. */
+    /* Table lock first, then the arena's (the order at the top). */
     unsigned long ts = take(s, s->table_ctx);
     size_t n = s->nranges, i = search(s->ranges, n, lo);
     if (n == s->cap || (i < n && s->ranges[i].lo < hi)) {
         drop(s, s->table_ctx, ts);
         return -MEM_ERR_REGION_OVERLAP;
     }
+    /* The entry goes in before the arena's lock is dropped: once another thread of this arena
+     * can allocate from the region, a free of that block must find it. */
     unsigned long as = take(s, ar->lock_ctx);
-    int rc = heap_add_region(&ar->heap, start, size);
-    drop(s, ar->lock_ctx, as);
+    int rc = heap_add_region_reserve(&ar->heap, start, size, reserve > size ? reserve : size, flags);
     if (rc == 0) {
+        if (grown && ar->heap.failed_count)
+            ar->heap.failed_count--;
         table_begin(s);
         for (size_t j = n; j > i; j--)
             entry_copy(&s->ranges[j], &s->ranges[j - 1]);
@@ -128,8 +144,14 @@ int arena_add_region(struct arena_set *s, unsigned which, void *start, size_t si
         STORE(&s->nranges, n + 1);
         table_end(s);
     }
+    drop(s, ar->lock_ctx, as);
     drop(s, s->table_ctx, ts);
     return rc;
+}
+
+int arena_add_region(struct arena_set *s, unsigned which, void *start, size_t size)
+{
+    return add_range(s, which, start, size, size, 0, 0);
 }
 
 int arena_remove_region(struct arena_set *s, void *start)
@@ -140,9 +162,8 @@ int arena_remove_region(struct arena_set *s, void *start)
     int rc = -1;
     if (i < n && s->ranges[i].lo == lo) {
         struct arena *ar = &s->arenas[s->ranges[i].arena];
-        unsigned long as = take(s, ar->lock_ctx);
+        unsigned long as = take(s, ar->lock_ctx); /* the table changes with the arena, as above */
         rc = heap_remove_region(&ar->heap, start);
-        drop(s, ar->lock_ctx, as);
         if (rc == 0) {
             table_begin(s);
             for (size_t j = i; j + 1 < n; j++)
@@ -150,6 +171,7 @@ int arena_remove_region(struct arena_set *s, void *start)
             STORE(&s->nranges, n - 1);
             table_end(s);
         }
+        drop(s, ar->lock_ctx, as);
     }
     drop(s, s->table_ctx, ts);
     return rc;
@@ -231,6 +253,64 @@ static struct arena *owner_of(struct arena_set *s, const void *ptr)
     return w < 0 ? NULL : &s->arenas[w];
 }
 
+/* ---- Growth and giving back (ARENA_F_GROW) ------------------------------------------------ */
+
+/* Arena w found no room for a block of block_bytes (0: a request the heap refuses anyway): ask
+ * the platform for a region that holds it and enter it for w, with no lock held while the
+ * platform maps. A region with room to grow gets larger tables, so its size is worked out
+ * again for its reserve. 1 if w grew. */
+static COLD int grown(struct arena_set *s, unsigned w, size_t block_bytes)
+{
+    struct seam_region g;
+    size_t want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
+    if (!(s->flags & ARENA_F_GROW) || !want || seam_grow(want, &g) != 0)
+        return 0;
+    size_t size = g.size;
+    if (g.reserve > size) {
+        size = heap_region_size(block_bytes, g.reserve);
+        if (size > g.size && seam_extend(g.start, size) != 0)
+            size = 0;
+    }
+    if (!size || add_range(s, w, g.start, size, g.reserve, HEAP_REGION_ZEROED, 1) != 0) {
+        seam_unmap(g.start, g.reserve);
+        return 0;
+    }
+    return 1;
+}
+
+/* Under ar's lock, after a free of p: the region left entirely free that should go back (its
+ * start and reserve), or NULL. An arena keeps its last region, as the default heap does. */
+static void *empty_region(struct arena_set *s, struct arena *ar, const void *p, size_t *size)
+{
+    void *start = NULL;
+    if (!(s->flags & ARENA_F_GROW) || ar->heap.region_count < 2 ||
+        !heap_region_if_empty(&ar->heap, p, &start, size) || seam_release_wanted(start, *size) != 0)
+        return NULL;
+    return start;
+}
+
+/* With no lock held: out of the table and the arena (arena_remove_region takes the table lock,
+ * then the arena's, and finds the region still empty, or leaves it), then to the platform. */
+static void give_back(struct arena_set *s, void *start, size_t size)
+{
+    if (start && arena_remove_region(s, start) == 0)
+        seam_unmap(start, size);
+}
+
+/* Under ar's lock, a realloc of p to n found no room: if p's block ends a region that may grow,
+ * grow the region just enough for the block to grow in place (as mem.c's extended()). The table
+ * already covers the reserve. 1 if it did. */
+static int extended(struct arena_set *s, struct arena *ar, void *p, size_t n)
+{
+    void *start;
+    size_t size = (s->flags & ARENA_F_GROW) ? heap_growth_size(&ar->heap, p, n, &start) : 0;
+    if (!size || seam_extend(start, size) != 0 || heap_region_extend(&ar->heap, start, size))
+        return 0;
+    if (ar->heap.failed_count)
+        ar->heap.failed_count--;
+    return 1;
+}
+
 static COLD int free_any(struct arena_set *s, void *ptr)
 {
     if (!ptr)
@@ -240,15 +320,19 @@ static COLD int free_any(struct arena_set *s, void *ptr)
         return foreign(s, ptr);
     struct arena *ar = &s->arenas[w];
     struct fault f = { MEM_OK, NULL };
+    void *start = NULL;
+    size_t size = 0;
     unsigned long st = take(s, ar->lock_ctx);
-    heap_free_quiet(&ar->heap, ptr, &f);
+    if (heap_free_quiet(&ar->heap, ptr, &f) == MEM_OK)
+        start = empty_region(s, ar, ptr, &size);
     drop(s, ar->lock_ctx, st);
+    give_back(s, start, size);
     return fault_raise(&f);
 }
 
 int arena_free(struct arena_set *s, void *ptr)
 {
-    if (s->count != 1)
+    if (s->count != 1 || s->flags)
         return free_any(s, ptr);
     struct arena *ar = s->arenas;
     struct fault f = { MEM_OK, NULL };
@@ -260,6 +344,157 @@ int arena_free(struct arena_set *s, void *ptr)
         s->unlock(ar->lock_ctx, st);
     }
     return fault_raise(&f);
+}
+
+/* ---- The rest of the malloc family ----------------------------------------------------------- */
+
+/* The caller's arena: who modulo count, without the division when who is already in range (a
+ * thread's slot always is), since a division costs more cycles than the rest of the choice. */
+static inline unsigned home(const struct arena_set *s, unsigned who)
+{
+    return who < s->count ? who : who % s->count;
+}
+
+struct request {
+    size_t align, size, count;  /* count: calloc's (0: not a calloc) */
+};
+
+static void *try_arena(struct arena_set *s, struct arena *ar, const struct request *q, struct fault *f)
+{
+    unsigned long st = take(s, ar->lock_ctx);
+    void *p = q->count ? heap_calloc_quiet(&ar->heap, q->count, q->size, f)
+                       : heap_aligned_alloc_quiet(&ar->heap, q->align, q->size, f);
+    drop(s, ar->lock_ctx, st);
+    return p;
+}
+
+/* The caller's arena; if it has no room, it grows; if it cannot, the others in turn. A request
+ * the heap refuses for its size (fit_bytes 0) is refused once, not by every arena. */
+static void *alloc_request(struct arena_set *s, unsigned who, const struct request *q)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned first = home(s, who);
+    void *p = try_arena(s, &s->arenas[first], q, &f);
+    if (!p && !f.err) {
+        size_t bytes = fit_bytes(q->align, q->count ? calloc_bytes(q->count, q->size) : q->size);
+        if (bytes && grown(s, first, bytes))
+            p = try_arena(s, &s->arenas[first], q, &f);
+        for (unsigned k = 1; bytes && !p && !f.err && k < s->count; k++)
+            p = try_arena(s, &s->arenas[(first + k) % s->count], q, &f);
+    }
+    /* A write after free is reported and the block still handed out (heap.h). */
+    fault_raise(&f);
+    return p;
+}
+
+void *arena_aligned_alloc(struct arena_set *s, unsigned who, size_t alignment, size_t size)
+{
+    struct request q = { alignment, size, 0 };
+    return alloc_request(s, who, &q);
+}
+
+void *arena_calloc(struct arena_set *s, unsigned who, size_t count, size_t size)
+{
+    struct request q = { MEM_ALIGN, size, count };
+    if (!count || !size) { /* heap_calloc's answer for an empty request, from the caller's arena */
+        struct fault f = { MEM_OK, NULL };
+        void *p = try_arena(s, &s->arenas[home(s, who)], &q, &f);
+        fault_raise(&f);
+        return p;
+    }
+    return alloc_request(s, who, &q);
+}
+
+/* A block of the caller's own arena: as mem_realloc, in that arena (the heap moves the block
+ * inside it, keeping its alignment). NULL with *f clear: no room even after growing. */
+static void *realloc_own(struct arena_set *s, unsigned w, void *ptr, size_t size, struct fault *f)
+{
+    struct arena *ar = &s->arenas[w];
+    void *start = NULL;
+    size_t bytes = 0, move = 0;
+    unsigned long st = take(s, ar->lock_ctx);
+    void *p = heap_realloc_quiet(&ar->heap, ptr, size, f);
+    if (!p && !f->err) {
+        if (extended(s, ar, ptr, size))
+            p = heap_realloc_quiet(&ar->heap, ptr, size, f);
+        else
+            move = heap_move_size(&ar->heap, ptr, size);
+    }
+    if (p && p != ptr && !f->err)
+        start = empty_region(s, ar, ptr, &bytes);
+    drop(s, ar->lock_ctx, st);
+    give_back(s, start, bytes);
+    if (!p && !f->err && move && grown(s, w, move)) {
+        st = take(s, ar->lock_ctx);
+        p = heap_realloc_quiet(&ar->heap, ptr, size, f);
+        if (p && p != ptr && !f->err)
+            start = empty_region(s, ar, ptr, &bytes);
+        drop(s, ar->lock_ctx, st);
+        give_back(s, start, bytes);
+    }
+    return p;
+}
+
+void *arena_realloc(struct arena_set *s, unsigned who, void *ptr, size_t size)
+{
+    if (!ptr)
+        return arena_aligned_alloc(s, who, MEM_ALIGN, size);
+    if (!size) {
+        arena_free(s, ptr);
+        return NULL;
+    }
+    struct arena *ar = owner_of(s, ptr);
+    if (!ar) {
+        foreign(s, ptr);
+        return NULL;
+    }
+    unsigned w = (unsigned)(ar - s->arenas), mine = home(s, who);
+    struct fault f = { MEM_OK, NULL };
+    void *p = NULL;
+    if (w == mine) {
+        p = realloc_own(s, w, ptr, size, &f);
+        if (p || f.err) {
+            fault_raise(&f);
+            return p;
+        }
+    }
+    /* Another arena's block shrinks in place there (its owner's lock only); one that must grow,
+     * or one of our own that found no room even after growing, moves. */
+    unsigned long st = take(s, ar->lock_ctx);
+    size_t have = heap_usable_size_quiet(&ar->heap, ptr, &f);
+    if (!f.err && w != mine && size <= have)
+        p = heap_realloc_quiet(&ar->heap, ptr, size, &f);
+    drop(s, ar->lock_ctx, st);
+    if (p || f.err) {
+        fault_raise(&f);
+        return p;
+    }
+    p = arena_aligned_alloc(s, who, MEM_ALIGN, size);
+    if (p) {
+        memcpy(p, ptr, have < size ? have : size);
+        arena_free(s, ptr);
+    }
+    return p;
+}
+
+void arena_set_poison(struct arena_set *s, int on)
+{
+    for (unsigned i = 0; i < s->count; i++) {
+        struct arena *ar = &s->arenas[i];
+        unsigned long st = take(s, ar->lock_ctx);
+        heap_set_poison(&ar->heap, on);
+        drop(s, ar->lock_ctx, st);
+    }
+}
+
+void arena_note_returned(struct arena_set *s, unsigned which, const void *start, size_t size)
+{
+    if (which >= s->count)
+        return;
+    struct arena *ar = &s->arenas[which];
+    unsigned long st = take(s, ar->lock_ctx);
+    heap_note_returned(&ar->heap, start, size);
+    drop(s, ar->lock_ctx, st);
 }
 
 size_t arena_usable_size(struct arena_set *s, const void *ptr)
@@ -348,6 +583,24 @@ int arena_check(struct arena_set *s, unsigned which)
         struct arena *ar = &s->arenas[i];
         unsigned long st = take(s, ar->lock_ctx);
         bad += heap_check(&ar->heap);
+        drop(s, ar->lock_ctx, st);
+    }
+    return bad;
+}
+
+int arena_check_report(struct arena_set *s, heap_write_fn write, void *ctx)
+{
+    int bad = table_check(s);
+    if (bad && write) {
+        struct out o = { write, ctx };
+        out_str(&o, "check: arena table: ");
+        out_num(&o, (uintmax_t)bad, 10, 0);
+        out_str(&o, " entries out of order, overlapping, or disagreeing with their arena's regions\n");
+    }
+    for (unsigned i = 0; i < s->count; i++) {
+        struct arena *ar = &s->arenas[i];
+        unsigned long st = take(s, ar->lock_ctx);
+        bad += heap_check_report(&ar->heap, write, ctx);
         drop(s, ar->lock_ctx, st);
     }
     return bad;

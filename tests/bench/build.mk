@@ -118,7 +118,8 @@ bench-arena-cost: $(BENCH_DIR)/arena-cost
 
 # make bench-mt           tests/bench/mt.c (larson-like hand-off, per-thread churn) at 1 and 2
 #                         threads under glibc, jemalloc, mimalloc, tcmalloc and libkheap.so:
-#                         time and peak RSS, medians of 3 (BENCH_QUICK=1: one short run);
+#                         time and peak RSS, medians of 3 (BENCH_QUICK=1: one short run;
+#                         BENCH_MT_BEFORE=OTHER.so: another libkheap.so in a column beside it);
 #                         part of make bench
 $(BENCH_DIR)/mt: tests/bench/mt.c
 	@mkdir -p $(dir $@)
@@ -132,5 +133,6 @@ $(BENCH_DIR)/mt-arena: tests/bench/mt.c $(call host_objs,tree,lib/arena.c $(LIB_
 .PHONY: bench-mt
 bench-mt: $(BENCH_DIR)/mt $(BENCH_DIR)/mt-arena $(PRELOAD_SO)
 	python3 tests/bench/mt-run --bin $(BENCH_DIR)/mt --arena-bin $(BENCH_DIR)/mt-arena --kheap $(PRELOAD_SO) \
-	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS))
+	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS)) \
+	    $(if $(BENCH_MT_BEFORE),--before $(BENCH_MT_BEFORE))
 bench: bench-mt

@@ -1,7 +1,7 @@
 /* arena.c - lib/arena.c on the host: single-thread correctness (frees across arenas, misuse
- * caught in any arena, foreign pointers, a full arena falling back to the others, stats totals),
- * then a pthread stress test in which every block is freed by a thread other than the one that
- * allocated it.
+ * caught in any arena, foreign pointers, a full arena falling back to the others, stats totals,
+ * growth from the platform and the rest of the malloc family), then a pthread stress test in
+ * which every block is freed by a thread other than the one that allocated it.
  *
  * Built with -DARENA_BROKEN_LOCK the arena locks do nothing: the stress test must then fail
  * (make host-arena-broken requires that), which shows it can see a missing lock at all.
@@ -424,6 +424,69 @@ static void test_threads(void)
         free(mem[i]);
 }
 
+/* ARENA_F_GROW: arenas start with no memory and get regions from the platform (host/seam.c's
+ * mmap); calloc, aligned alloc and realloc, in place and across arenas; a large block's own
+ * region grows in place, goes back when freed, and a second free is named as returned memory. */
+static void test_grow(void)
+{
+    setup(3, 32);
+    set.flags = ARENA_F_GROW;
+    mem_set_error_handler(record);
+    struct mem_stats one;
+    unsigned char *p = arena_aligned_alloc(&set, 1, MEM_ALIGN, 100);
+    CHECK(p && arena_owner(&set, p) == 1);
+    arena_stats(&set, 1, &one);
+    CHECK(one.region_count == 1 && one.failed_count == 0);
+    for (int i = 0; i < 100; i++)
+        p[i] = (unsigned char)i;
+    unsigned char *z = arena_calloc(&set, 2, 10, 10);
+    CHECK(z && arena_owner(&set, z) == 2);
+    for (int i = 0; z && i < 100; i++)
+        CHECK(z[i] == 0);
+    void *al = arena_aligned_alloc(&set, 0, 4096, 5000);
+    CHECK(al && (uintptr_t)al % 4096 == 0 && arena_owner(&set, al) == 0);
+
+    /* In place in the caller's own arena; moved to the caller's arena from another's. */
+    CHECK(arena_realloc(&set, 1, p, 50) == p);
+    unsigned char *q = arena_realloc(&set, 2, p, 20000);
+    CHECK(q && arena_owner(&set, q) == 2);
+    for (int i = 0; q && i < 50; i++)
+        CHECK(q[i] == i);
+    CHECK(arena_realloc(&set, 0, q, 10) == q);      /* another arena's block shrinks in place */
+    CHECK(arena_owner(&set, q) == 2 && q[9] == 9);
+    void *n = arena_realloc(&set, 1, NULL, 30);
+    CHECK(n && arena_owner(&set, n) == 1);
+    CHECK(arena_realloc(&set, 1, n, 0) == NULL);
+
+    /* A large block: a region of its own, grown in place by realloc, given back by free. */
+    size_t big = (size_t)8 << 20;
+    char *b = arena_aligned_alloc(&set, 0, MEM_ALIGN, big);
+    CHECK(b && arena_owner(&set, b) == 0);
+    arena_stats(&set, 0, &one);
+    CHECK(one.region_count == 2);
+    char *b2 = b ? arena_realloc(&set, 0, b, big + (1 << 20)) : NULL;
+    CHECK(b2 == b);
+    CHECK(arena_check(&set, ARENA_ALL) == 0);
+    int r = reports;
+    CHECK(arena_free(&set, b2) == 0);
+    arena_stats(&set, 0, &one);
+    CHECK(one.region_count == 1);
+    CHECK(arena_owner(&set, b2) == -1);
+    CHECK(arena_free(&set, b2) == MEM_ERR_RETURNED);
+    EXPECT_REPORT(r, MEM_ERR_RETURNED, b2);
+    /* A double free of a block of another arena is caught by its owner. */
+    CHECK(arena_free(&set, q) == 0);
+    r = reports;
+    CHECK(arena_free(&set, q) == MEM_ERR_DOUBLE_FREE);
+    EXPECT_REPORT(r, MEM_ERR_DOUBLE_FREE, q);
+    CHECK(arena_free(&set, z) == 0 && arena_free(&set, al) == 0);
+    CHECK(arena_check_report(&set, NULL, NULL) == 0);
+    struct mem_stats all;
+    arena_stats(&set, ARENA_ALL, &all);
+    CHECK(all.used_blocks == 0 && all.region_count == 3 && all.failed_count == 0);
+    mem_set_error_handler(NULL);
+}
+
 static void timeout(int sig)
 {
     (void)sig;
@@ -445,6 +508,7 @@ int main(void)
         { "a full or empty arena falls back to the others; a full table refuses", test_fallback },
         { "one arena: misuse still caught without the table", test_single },
         { "arena_dump: every arena under its own header", test_dump },
+        { "growth from the platform; calloc, aligned, realloc in place and across arenas", test_grow },
         { "threads free each other's blocks; every arena ends checked and whole", test_threads },
     };
     unsigned n = sizeof tests / sizeof tests[0];
