@@ -1,4 +1,4 @@
-/* preload_arena.c - libkheap.so's arenas (lib/arena.h): one heap per arena, one mutex each,
+/* preload_arena.c - libkheap.so's arenas (lib/arena.h): one heap per arena, one lock each,
  * and which arena each thread allocates from.
  *
  * ARENAS arenas: the CPUs this process may run on, at most ARENAS_MAX (counted once, at the
