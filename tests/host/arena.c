@@ -8,6 +8,7 @@
  * KHEAP_STRESS sets the stress test's operations per thread. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,6 +277,55 @@ static void test_single(void)
     free(mem);
 }
 
+/* ---- placement: inside an arena, exactly the heap's first fit ------------------------------ */
+
+/* Two arenas; one caller works only in arena 1 while the other holds blocks in arena 0. Every
+ * block arena 1 hands out must sit at the offset a bare heap over an identical region gives
+ * for the same calls: the differential test of heap.c against the model then covers arenas. */
+static void test_placement(void)
+{
+    enum { SIZE = 1 << 21, SLOTS = 97, STEPS = 20000 };
+    setup(2, 8);
+    /* equally aligned bases: realloc keeps an aligned block's alignment, read from its address */
+    char *m0 = aligned_alloc(SIZE, SIZE), *m1 = aligned_alloc(SIZE, SIZE), *mb = aligned_alloc(SIZE, SIZE);
+    if (!m0 || !m1 || !mb)
+        exit(2);
+    CHECK(arena_add_region(&set, 0, m0, SIZE) == 0);
+    CHECK(arena_add_region(&set, 1, m1, SIZE) == 0);
+    struct heap bare;
+    CHECK(heap_init(&bare, mb, SIZE) == 0);
+    char *a[SLOTS] = { 0 }, *b[SLOTS] = { 0 }, *other = arena_alloc(&set, 0, 1000);
+    uint32_t x = 12345;
+    int differ = 0;
+    for (int i = 0; i < STEPS && !differ; i++) {
+        x = x * 1103515245u + 12345u;
+        unsigned k = (x >> 8) % SLOTS, op = (x >> 20) % 4;
+        size_t n = 1 + (x >> 4) % 2000;
+        if (a[k] && op < 2) {
+            CHECK(arena_free(&set, a[k]) == 0);
+            heap_free(&bare, b[k]);
+            a[k] = b[k] = NULL;
+        } else if (a[k]) {
+            a[k] = arena_realloc(&set, 1, a[k], n);
+            b[k] = heap_realloc(&bare, b[k], n);
+        } else if (op == 3) {
+            a[k] = arena_aligned_alloc(&set, 1, (size_t)64 << (x % 4), n);
+            b[k] = heap_aligned_alloc(&bare, (size_t)64 << (x % 4), n);
+        } else {
+            a[k] = op ? arena_alloc(&set, 1, n) : arena_calloc(&set, 1, n, 1);
+            b[k] = op ? heap_alloc(&bare, n) : heap_calloc(&bare, n, 1);
+        }
+        differ = (a[k] == NULL) != (b[k] == NULL) || (a[k] && (a[k] - m1 != b[k] - mb));
+        if (differ)
+            fprintf(stderr, "placement: step %d (op %u, %zu bytes): arena at +%td, bare heap at +%td\n",
+                    i, op, n, a[k] ? a[k] - m1 : -1, b[k] ? b[k] - mb : -1);
+    }
+    CHECK(!differ);
+    CHECK(arena_owner(&set, other) == 0);
+    CHECK(arena_check(&set, ARENA_ALL) == 0 && heap_check(&bare) == 0);
+    free(m0); free(m1); free(mb);
+}
+
 /* ---- threads ------------------------------------------------------------------------------ */
 
 #define NT 4
@@ -507,6 +557,7 @@ int main(void)
         { "cross-arena frees, misuse in another arena, foreign and returned pointers", test_cross_arena },
         { "a full or empty arena falls back to the others; a full table refuses", test_fallback },
         { "one arena: misuse still caught without the table", test_single },
+        { "placement inside an arena is the bare heap's first fit, call by call", test_placement },
         { "arena_dump: every arena under its own header", test_dump },
         { "growth from the platform; calloc, aligned, realloc in place and across arenas", test_grow },
         { "threads free each other's blocks; every arena ends checked and whole", test_threads },
