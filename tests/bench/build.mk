@@ -125,14 +125,9 @@ $(BENCH_DIR)/mt: tests/bench/mt.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(WARN) -O2 -g -D_GNU_SOURCE $< -lpthread -o $@
 
-# build/bench/mt-arena: the same workload on lib/arena.c linked in, one arena per thread
-$(BENCH_DIR)/mt-arena: tests/bench/mt.c $(call host_objs,tree,lib/arena.c $(LIB_TREE) $(HOST_SEAM))
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -DMT_ARENA $^ -lpthread -o $@
-
 .PHONY: bench-mt
-bench-mt: $(BENCH_DIR)/mt $(BENCH_DIR)/mt-arena $(PRELOAD_SO)
-	python3 tests/bench/mt-run --bin $(BENCH_DIR)/mt --arena-bin $(BENCH_DIR)/mt-arena --kheap $(PRELOAD_SO) \
+bench-mt: $(BENCH_DIR)/mt $(PRELOAD_SO)
+	python3 tests/bench/mt-run --bin $(BENCH_DIR)/mt --kheap $(PRELOAD_SO) \
 	    $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(if $(BENCH_RUNS),--runs $(BENCH_RUNS)) \
 	    $(if $(BENCH_MT_BEFORE),--before $(BENCH_MT_BEFORE))
 bench: bench-mt

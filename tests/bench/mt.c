@@ -9,32 +9,15 @@
  * OPS is per thread. At the end it prints its peak RSS (VmHWM, KiB) on stdout: a parent's
  * rusage would count the pages of the process it was forked from. Every block carries a pattern, checked when it is freed: exit 1 if a
  * block came back damaged, 2 on bad arguments.
- *
- * Built with -DMT_ARENA (build/bench/mt-arena) the same workload calls lib/arena.c directly:
- * one arena per thread, a mutex each, every arena given 64 MiB up front, thread t allocating as
- * caller t. That is what the preload could do with arenas, measured before it does. */
+ */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef MT_ARENA
-#include "arena.h"
-static struct arena arenas[64];
-static pthread_mutex_t arena_mutex[65];
-static struct arena_range ranges[64];
-static struct arena_set set;
-static _Thread_local unsigned me;
-static unsigned long lock_fn(void *c) { pthread_mutex_lock(c); return 0; }
-static void unlock_fn(void *c, unsigned long s) { (void)s; pthread_mutex_unlock(c); }
-static const struct arena_lock ops_lock = { lock_fn, unlock_fn };
-#define MALLOC(n) arena_alloc(&set, me, (n))
-#define FREE(p)   arena_free(&set, (p))
-#else
 #define MALLOC(n) malloc(n)
 #define FREE(p)   free(p)
-#endif
 
 #define SLOTS 512
 #define HANDOFF 1024
@@ -113,9 +96,6 @@ static void drain(unsigned t)
 static void *worker(void *arg)
 {
     unsigned t = (unsigned)(uintptr_t)arg;
-#ifdef MT_ARENA
-    me = t;
-#endif
     uint32_t x = 0x9E3779B9u * (t + 1) | 1;
     void *slot[SLOTS] = { 0 };
     /* With one thread the larson hand-off goes to the thread itself: the same work either way. */
@@ -149,22 +129,6 @@ int main(int argc, char **argv)
     nthreads = (unsigned)atoi(argv[2]);
     ops = atol(argv[3]);
     pthread_t th[64];
-#ifdef MT_ARENA
-    for (unsigned i = 0; i <= nthreads; i++)
-        pthread_mutex_init(&arena_mutex[i], NULL);
-    for (unsigned i = 0; i < nthreads; i++)
-        arenas[i].lock_ctx = &arena_mutex[i];
-    if (arena_init(&set, arenas, nthreads, &ops_lock, &arena_mutex[nthreads], ranges, 64))
-        return 2;
-    for (unsigned i = 0; i < nthreads; i++) {
-        size_t size = 64u << 20;
-        void *mem = malloc(size);
-        if (!mem || arena_add_region(&set, i, mem, size)) {
-            fprintf(stderr, "mt: no memory for arena %u\n", i);
-            return 2;
-        }
-    }
-#endif
     for (unsigned i = 0; i < nthreads; i++)
         pthread_mutex_init(&queues[i].m, NULL);
     for (unsigned i = 0; i < nthreads; i++)
