@@ -180,18 +180,15 @@ int arena_remove_region(struct arena_set *s, void *start)
 /* One arena: the heap's call between the lock callbacks and nothing else, so a single-arena
  * set costs what the bare heap does (make bench-arena-cost measures it). Kept out of line from
  * the general path, whose loop and divisions would otherwise be paid here too. */
-static void *alloc_one(struct arena_set *s, size_t size)
+/* One arena with a lock. Out of line, so that arena_alloc itself saves no registers on the
+ * path without a lock (GCC saves them at the entry of any function that needs them anywhere). */
+static __attribute__((noinline)) void *alloc_one(struct arena_set *s, size_t size)
 {
-    struct fault f = { MEM_OK, NULL };
     struct arena *ar = s->arenas;
-    void *p;
-    if (!s->lock) { /* one test for both callbacks: arena_init refuses one without the other */
-        p = heap_alloc_quiet(&ar->heap, size, &f);
-    } else {
-        unsigned long st = s->lock(ar->lock_ctx);
-        p = heap_alloc_quiet(&ar->heap, size, &f);
-        s->unlock(ar->lock_ctx, st);
-    }
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = s->lock(ar->lock_ctx);
+    void *p = heap_alloc_quiet(&ar->heap, size, &f);
+    s->unlock(ar->lock_ctx, st);
     fault_raise(&f);
     return p;
 }
@@ -220,6 +217,8 @@ static COLD void *alloc_any(struct arena_set *s, unsigned who, size_t size)
 
 void *arena_alloc(struct arena_set *s, unsigned who, size_t size)
 {
+    if (s->count == 1 && !s->lock) /* one test for both callbacks: arena_init refuses one alone */
+        return heap_alloc(&s->arenas->heap, size);   /* a tail call: the layer costs two compares */
     return s->count == 1 ? alloc_one(s, size) : alloc_any(s, who, size);
 }
 
@@ -330,20 +329,24 @@ static COLD int free_any(struct arena_set *s, void *ptr)
     return fault_raise(&f);
 }
 
+/* One arena with a lock; out of line for the reason alloc_one is. */
+static __attribute__((noinline)) int free_one(struct arena_set *s, void *ptr)
+{
+    struct arena *ar = s->arenas;
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = s->lock(ar->lock_ctx);
+    int err = heap_free_quiet(&ar->heap, ptr, &f);
+    s->unlock(ar->lock_ctx, st);
+    return err ? fault_raise(&f) : MEM_OK;
+}
+
 int arena_free(struct arena_set *s, void *ptr)
 {
     if (s->count != 1 || s->flags)
         return free_any(s, ptr);
-    struct arena *ar = s->arenas;
-    struct fault f = { MEM_OK, NULL };
-    if (!s->lock) {
-        heap_free_quiet(&ar->heap, ptr, &f);
-    } else {
-        unsigned long st = s->lock(ar->lock_ctx);
-        heap_free_quiet(&ar->heap, ptr, &f);
-        s->unlock(ar->lock_ctx, st);
-    }
-    return fault_raise(&f);
+    if (!s->lock)
+        return heap_free(&s->arenas->heap, ptr);     /* a tail call, as in arena_alloc */
+    return free_one(s, ptr);
 }
 
 /* ---- The rest of the malloc family ----------------------------------------------------------- */
