@@ -6,6 +6,7 @@
 
         .section .bss
         .balign 16
+        .global boot_stack_top  /* CPU 0's struct cpu records it (smp.c) */
 boot_stack_bottom:
         .skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -3,7 +3,7 @@
  * A STARTUP IPI starts an AP in 16-bit real mode at CS:IP = (page << 8):0, so the first part,
  * trampoline_start..trampoline_end, must lie in one page below 1 MiB. smp.c copies these bytes
  * to such a page (kept out of the heap and listed among the boot structures), fills in
- * trampoline_gdtr with the kernel's own GDT, and sends the IPIs. The code here only uses offsets
+ * trampoline_gdtr with the starting AP's own GDT before each start, and sends the IPIs. The code here only uses offsets
  * from its own start (DS = CS), so it runs wherever the copy lands.
  *
  * Real mode -> protected mode: lgdt (the 32-bit form, since the kernel's GDT lies above 1 MiB),
@@ -11,10 +11,11 @@
  * ap_entry32, is in the kernel proper at its linked address: the segments are flat, so the
  * kernel's own code runs as is from there on. Paging stays off, as on the BSP.
  *
- * ap_entry32 loads the data selectors and the stack that smp.c chose for this AP
- * (ap_boot_stack: one stack per CPU), and calls ap_main(ap_boot_index). The BSP starts one
- * AP at a time and waits until it is in C, so these two words are never needed by two APs at
- * once. */
+ * ap_entry32 loads the data selectors, %fs with the per-CPU segment (its GDT's one descriptor
+ * that differs from the other CPUs': based on its struct cpu, so smp_cpu_index works from the
+ * first C instruction on), and the stack that smp.c chose for this AP (ap_boot_stack: one stack
+ * per CPU), and calls ap_main(ap_boot_index). The BSP starts one AP at a time and waits until
+ * it is in C, so trampoline_gdtr and these two words are never needed by two APs at once. */
 
 #include "gdt.h"
 
@@ -51,9 +52,10 @@ ap_entry32:
         movw $GDT_KERNEL_DATA, %ax
         movw %ax, %ds
         movw %ax, %es
-        movw %ax, %fs
         movw %ax, %gs
         movw %ax, %ss
+        movw $GDT_PERCPU, %ax
+        movw %ax, %fs
         movl ap_boot_stack, %esp
         xorl %ebp, %ebp         /* a zero frame pointer ends any backtrace here */
         pushl $0

@@ -148,7 +148,9 @@ run-iso: deps $(ISO)
 #
 # SMP: with 1 CPU the SMP case (boot word smp: only that case) must say it had nothing to race;
 # the full self-tests at 2 CPUs include it; the smp word at 4 CPUs must pass it with every CPU
-# online (qemu-test -p checks cpus= on the summary line). The word ghostcpu adds an APIC id no CPU
+# online (qemu-test -p checks cpus= on the summary line). At 2 and 4 CPUs its first part must
+# also find every CPU on its own GDT and IDT, with %fs naming the CPU its APIC id gives
+# (`percpu-test: ok`). The word ghostcpu adds an APIC id no CPU
 # has: it must be reported as not started, and the rest must pass. Without ACPI (-machine
 # acpi=off) the CPUs come from SeaBIOS's MP table, which lists one CPU per socket: hence
 # sockets=4. CPUS=N boots the others at N.
@@ -179,9 +181,11 @@ kernel-test: deps $(KERNEL) $(TEST_ISO) $(KTEST_MODDIR)/stamp
 	    -g '^smp-test: skipped, 1 CPU online' -g '^cpu 0 online \(apic id 0\)' -g '^arena-test: ok: 1 CPU, 1 arena' \
 	    -g '^  0x0000[0-9a-f]{4}-0x0000[0-9a-f]{4}  kernel: AP start-up trampoline' smp
 	@tools/qemu-test -k $(KERNEL) -n selftest-2cpus -m $(call km,32M) -p 2 \
-	    -g '^smp-test: ok: 2 CPUs' -g '^cpu 1 online \(apic id 1\)' -g '^arena-test: ok: 2 CPUs, 2 arenas'
+	    -g '^smp-test: ok: 2 CPUs' -g '^cpu 1 online \(apic id 1\)' -g '^arena-test: ok: 2 CPUs, 2 arenas' \
+	    -g '^percpu-test: ok: 2 CPU\(s\), each on its own GDT and IDT'
 	@tools/qemu-test -k $(KERNEL) -n smp-4cpus -m $(call km,32M) -p 4 \
-	    -g '^smp-test: ok: 4 CPUs' -g '^cpu 3 online \(apic id 3\)' -g '^arena-test: ok: 4 CPUs, 4 arenas' smp
+	    -g '^smp-test: ok: 4 CPUs' -g '^cpu 3 online \(apic id 3\)' -g '^arena-test: ok: 4 CPUs, 4 arenas' \
+	    -g '^percpu-test: ok: 4 CPU\(s\), each on its own GDT and IDT' smp
 	@tools/qemu-test -k $(KERNEL) -n smp-ghost -m $(call km,32M) -p 2 \
 	    -g '^cpu 2 \(apic id 126\) did not start' -g '^smp-test: ok: 2 CPUs' ghostcpu smp
 	@tools/qemu-test -k $(KERNEL) -n smp-mptable -m $(call km,32M) -p 4,sockets=4 -a '-machine acpi=off' \

@@ -13,11 +13,21 @@
  * BROKEN_LOCK=1 builds that kernel, to prove it.
  *
  * The mailboxes have their own small spinlock (spinlock.h), not the heap's, so the broken-lock
- * build breaks the heap only. */
+ * build breaks the heap only.
+ *
+ * Before the heap, the case checks the per-CPU tables (gdt.c, idt.c, smp.h's struct cpu) on
+ * every CPU at once: the index read through %fs must be the job's CPU and the one the local
+ * APIC's id gives, this_cpu() that CPU's record, and sgdt/sidt must show that CPU's own GDT and
+ * IDT, a different base on each CPU. The heap run below finds its CPU through %fs (uart.c's
+ * console lock, the arenas), so a wrong index there would break it as well, less legibly. This
+ * part runs with one CPU too: CPU 0 must be on its own tables then as well. */
 #include <stdint.h>
 #include "case.h"
+#include "gdt.h"
+#include "idt.h"
 #include "kcases.h"
 #include "kprintf.h"
+#include "lapic.h"
 #include "mem.h"
 #include "smp.h"
 #include "spinlock.h"
@@ -47,6 +57,23 @@ struct cpu_tally {
     unsigned allocs, failed_allocs, freed_own, handed, received, bytes_checked, mismatches, size_errors;
 } __attribute__((aligned(64)));
 
+/* What one CPU sees of its own tables; written by its CPU only, read by the BSP after the run. */
+struct cpu_view {
+    unsigned fs_index;   /* smp_cpu_index(): %fs:CPU_INDEX_OFFSET */
+    int apic_index;      /* the index whose APIC id is this CPU's lapic_id(), -1 if none */
+    struct cpu *self;    /* this_cpu(): %fs:0 */
+    uint32_t gdt_base, idt_base;
+    uint16_t gdt_limit;
+    unsigned ran;
+} __attribute__((aligned(64)));
+
+/* What sgdt and sidt store: a 16-bit limit, then the 32-bit linear base. */
+struct table_register {
+    uint16_t limit;
+    uint32_t base;
+} __attribute__((packed));
+
+static struct cpu_view views[SMP_CPUS_MAX];
 static struct mailbox mailboxes[SMP_CPUS_MAX];
 static struct cpu_tally tallies[SMP_CPUS_MAX];
 static uint32_t arrived, finished;
@@ -154,6 +181,61 @@ static void worker(unsigned cpu, unsigned cpus, void *arg)
     drain(t, mine);
 }
 
+static void look_at_tables(unsigned cpu, unsigned cpus, void *arg)
+{
+    struct cpu_view *v = &views[cpu];
+    struct table_register gdtr, idtr;
+
+    (void)cpus, (void)arg;
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    v->fs_index = smp_cpu_index();
+    v->self = this_cpu();
+    v->apic_index = lapic_present() ? smp_index_of_apic_id(lapic_id()) : (int)cpu;
+    v->gdt_base = gdtr.base;
+    v->gdt_limit = gdtr.limit;
+    v->idt_base = idtr.base;
+    v->ran = 1;
+}
+
+/* Returns how many of the checks failed, after CHECKing each. */
+static unsigned check_per_cpu_tables(unsigned cpus)
+{
+    unsigned bad = 0;
+
+    memset(views, 0, sizeof(views));
+    if (smp_run_all(look_at_tables, 0, TIMEOUT_MS) != 0) {
+        case_printf("per-CPU tables: a CPU did not run the look within %u ms", TIMEOUT_MS);
+        CHECK(0);
+        return 1;
+    }
+    for (unsigned c = 0; c < cpus; c++) {
+        const struct cpu_view *v = &views[c];
+        uint16_t limit;
+        uint32_t base;
+        unsigned before = bad;
+
+        gdt_describe(c, &limit, &base);
+        case_printf("cpu %u: %%fs index %u, apic id %u gives index %d, gdt at 0x%08x, idt at 0x%08x", c,
+                    v->fs_index, (unsigned)smp_cpu(c)->apic_id, v->apic_index, (unsigned)v->gdt_base,
+                    (unsigned)v->idt_base);
+        bad += !v->ran;
+        bad += v->fs_index != c;
+        bad += v->apic_index != (int)c;
+        bad += v->self != smp_cpu(c);
+        bad += v->gdt_base != base || v->gdt_limit != limit;
+        bad += v->idt_base != idt_base(c);
+        for (unsigned o = 0; o < c; o++)
+            bad += v->gdt_base == views[o].gdt_base || v->idt_base == views[o].idt_base;
+        if (bad != before)
+            case_printf("cpu %u: not on its own GDT/IDT, or %%fs does not name it", c);
+    }
+    CHECK(bad == 0);
+    kprintf("percpu-test: %s: %u CPU(s), each on its own GDT and IDT, its %%fs index the one its APIC id gives\n",
+            bad ? "FAILED" : "ok", cpus);
+    return bad;
+}
+
 void smp_heap_case(void)
 {
     unsigned cpus = smp_cpus_online();
@@ -161,6 +243,8 @@ void smp_heap_case(void)
     struct mem_stats before, after;
     int timed_out, violations;
 
+    if (check_per_cpu_tables(cpus))
+        return; /* the heap run below relies on every CPU knowing its index */
     if (cpus < 2) {
         case_printf("only 1 CPU online: nothing runs concurrently, nothing to test (boot with CPUS=2 or more)");
         kprintf("smp-test: skipped, 1 CPU online\n");

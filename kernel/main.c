@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include "bootdata.h"
 #include "cmdline.h"
-#include "gdt.h"
 #include "idt.h"
 #include "karena.h"
 #include "kprintf.h"
@@ -79,8 +78,8 @@ void kmain(uint32_t magic, uint32_t info)
 {
     unsigned failed, tests, regions;
 
-    gdt_init();     /* our own segments and exception handlers before anything can fault */
-    idt_init();
+    smp_boot_cpu_init(); /* our own segments (CPU 0's GDT, %fs on its record: the console lock */
+    idt_init();          /* reads it) and exception handlers before anything can fault */
     pic_init();     /* IRQs off the exception vectors, all masked */
     uart_init();
     banner();

@@ -5,11 +5,13 @@
  *      address; without a MADT, mptable.c reads them from the MP tables instead. The BSP
  *      enables its own local APIC and reads its APIC id.
  *   2. The real-mode trampoline (boot/trampoline.S) is copied to a free page below 1 MiB that
- *      smp_reserve chose before the heap took its memory, and given the kernel's GDT.
- *   3. For each AP, one at a time: its stack and index go where the trampoline reads them, then
+ *      smp_reserve chose before the heap took its memory.
+ *   3. For each AP, one at a time: its record (struct cpu) and its own GDT are filled in, its
+ *      GDT goes into the trampoline and its stack and index where the trampoline reads them, then
  *      INIT, 10 ms, STARTUP, 200 us, a second STARTUP if it has not answered yet (the SDM's
- *      sequence; a CPU that is already running ignores the second). The AP reaches ap_main,
- *      loads the shared IDT, enables its local APIC, prints its line and says it is alive.
+ *      sequence; a CPU that is already running ignores the second). The AP reaches ap_main with
+ *      its own GDT and %fs on its record, loads its own copy of the IDT, enables its local APIC,
+ *      prints its line and says it is alive.
  *      An AP that is not alive after AP_START_TIMEOUT_MS is reported and put back in INIT
  *      (so it cannot wake up later on a stack that has been handed to the next one); the boot
  *      goes on without it, and the next AP gets its index.
@@ -46,7 +48,8 @@ volatile uint32_t ap_boot_stack, ap_boot_index;
 static uint8_t ap_stacks[SMP_CPUS_MAX - 1][SMP_STACK_SIZE] __attribute__((aligned(16)));
 static uint32_t trampoline_page;
 static unsigned cpus_online = 1;
-static uint32_t cpu_apic_id[SMP_CPUS_MAX];
+static struct cpu cpus[SMP_CPUS_MAX];
+extern const char boot_stack_top[]; /* entry.S */
 static volatile uint32_t ap_alive[SMP_CPUS_MAX];
 
 static smp_job_fn job_fn;
@@ -62,12 +65,39 @@ unsigned smp_cpus_online(void)
 
 unsigned smp_cpu_index(void)
 {
-    uintptr_t sp, base = (uintptr_t)ap_stacks;
+    unsigned index;
 
-    __asm__ volatile("movl %%esp, %0" : "=r"(sp));
-    if (sp - base < sizeof(ap_stacks))
-        return 1 + (unsigned)((sp - base) / SMP_STACK_SIZE);
-    return 0; /* the boot stack, or anything that is not an AP's stack */
+    __asm__ volatile("movl %%fs:%c1, %0" : "=r"(index) : "i"(CPU_INDEX_OFFSET));
+    return index;
+}
+
+struct cpu *smp_cpu(unsigned index)
+{
+    return &cpus[index];
+}
+
+int smp_index_of_apic_id(uint32_t apic_id)
+{
+    unsigned online = smp_cpus_online();
+
+    for (unsigned i = 0; i < online; i++)
+        if (cpus[i].apic_id == apic_id)
+            return (int)i;
+    return -1;
+}
+
+/* The record and the GDT segment over it; the caller loads that GDT (or has the AP load it). */
+static void cpu_record(unsigned index, uint32_t apic_id, uint32_t stack_top)
+{
+    cpus[index] = (struct cpu){ &cpus[index], index, apic_id, stack_top };
+    gdt_setup(index, (uint32_t)(uintptr_t)&cpus[index], sizeof(cpus[index]));
+}
+
+/* The APIC id is not known yet (no MADT read, no local APIC mapped): smp_start fills it in. */
+void smp_boot_cpu_init(void)
+{
+    cpu_record(0, 0, (uint32_t)(uintptr_t)boot_stack_top);
+    gdt_load(0);
 }
 
 static int overlaps(uint64_t a_start, uint64_t a_end, uint64_t b_start, uint64_t b_end)
@@ -123,13 +153,18 @@ void smp_reserve(struct boot_info *boot)
 
 static void trampoline_install(void)
 {
-    uint8_t *page = (uint8_t *)(uintptr_t)trampoline_page;
-    uint8_t *gdtr = page + (trampoline_gdtr - trampoline_start);
+    memcpy((void *)(uintptr_t)trampoline_page, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+}
+
+/* The next AP's lgdt, in real mode, loads that AP's own table: from its far jump on it runs on
+ * its own descriptors, and ap_entry32 can load %fs with its per-CPU segment. */
+static void trampoline_set_gdt(unsigned index)
+{
+    uint8_t *gdtr = (uint8_t *)(uintptr_t)trampoline_page + (trampoline_gdtr - trampoline_start);
     uint16_t limit;
     uint32_t base;
 
-    memcpy(page, trampoline_start, (size_t)(trampoline_end - trampoline_start));
-    gdt_describe(&limit, &base);
+    gdt_describe(index, &limit, &base);
     memcpy(gdtr, &limit, sizeof(limit));
     memcpy(gdtr + 2, &base, sizeof(base));
 }
@@ -148,10 +183,14 @@ static int ap_answered(unsigned index, unsigned wait_us)
 /* INIT, STARTUP, STARTUP; 1 if the AP reached ap_main. */
 static int start_ap(unsigned index, uint32_t apic_id)
 {
+    uint32_t stack_top = (uint32_t)(uintptr_t)&ap_stacks[index - 1][SMP_STACK_SIZE];
+
     ap_alive[index] = 0;
+    cpu_record(index, apic_id, stack_top);
+    trampoline_set_gdt(index);
     ap_boot_index = index;
-    ap_boot_stack = (uint32_t)(uintptr_t)&ap_stacks[index - 1][SMP_STACK_SIZE];
-    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* both words visible before the AP can run */
+    ap_boot_stack = stack_top;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* record, GDT and words visible before the AP runs */
     lapic_send_init(apic_id);
     pit_delay_us(INIT_DELAY_US);
     lapic_send_startup(apic_id, (uint8_t)(trampoline_page >> 12));
@@ -185,14 +224,15 @@ static void __attribute__((noreturn)) ap_idle(unsigned index)
     }
 }
 
-/* Where each AP lands in C (trampoline.S), on its own stack, with the kernel's GDT loaded and
- * interrupts off. */
+/* Where each AP lands in C (trampoline.S), on its own stack, with its own GDT loaded, %fs on its
+ * record and interrupts off. Its IDT is a copy of the BSP's template taken now. The record's
+ * APIC id is the MADT's; the APIC's own register is what counts (they agree on QEMU). */
 void ap_main(unsigned index)
 {
-    idt_load();
+    idt_load(index);
     lapic_enable(0);
-    cpu_apic_id[index] = lapic_id();
-    kprintf("cpu %u online (apic id %u)\n", index, (unsigned)cpu_apic_id[index]);
+    cpus[index].apic_id = lapic_id();
+    kprintf("cpu %u online (apic id %u)\n", index, (unsigned)cpus[index].apic_id);
     __atomic_store_n(&ap_alive[index], 1, __ATOMIC_RELEASE);
     ap_idle(index);
 }
@@ -213,8 +253,8 @@ void smp_start(int ghost)
     }
     lapic_set_base(madt.lapic_address);
     lapic_enable(1);
-    cpu_apic_id[0] = lapic_id();
-    kprintf("cpu 0 online (apic id %u)\n", (unsigned)cpu_apic_id[0]);
+    cpus[0].apic_id = lapic_id();
+    kprintf("cpu 0 online (apic id %u)\n", (unsigned)cpus[0].apic_id);
     lapic_timer_calibrate(); /* now, while the PIT is the BSP's alone */
     kprintf("lapic: timer %u counts per ms (bus clock / 16)\n", (unsigned)lapic_timer_counts_per_ms());
     if (trampoline_page)
@@ -222,7 +262,7 @@ void smp_start(int ghost)
     for (unsigned i = 0; i < madt.cpu_count; i++) {
         uint32_t id = madt.cpus[i].apic_id;
 
-        if (id == cpu_apic_id[0])
+        if (id == cpus[0].apic_id)
             continue;
         if (!madt.cpus[i].enabled) {
             kprintf("smp: apic id %u is marked disabled in the MADT; not started\n", (unsigned)id);
@@ -236,7 +276,6 @@ void smp_start(int ghost)
             kprintf("cpu %u (apic id %u) not started: this kernel runs at most %u CPUs\n", online,
                     (unsigned)id, SMP_CPUS_MAX);
         } else if (start_ap(online, id)) {
-            cpu_apic_id[online] = id;
             online++;
             __atomic_store_n(&cpus_online, online, __ATOMIC_RELEASE);
         } else {

@@ -71,7 +71,9 @@ STUB_NO_ERROR 45
 STUB_NO_ERROR 46
 STUB_NO_ERROR 47
 
-/* Save everything, switch to kernel data segments, call trap_dispatch(frame), restore. */
+/* Save everything, switch to kernel data segments, call trap_dispatch(frame), restore. %fs is
+ * not reloaded: it holds this CPU's per-CPU segment (gdt.h, GDT_PERCPU), which the handlers
+ * need (smp_cpu_index) and which only ring 0 ever runs with, so it is always still right. */
         .balign 16
 trap_common:
         pushal
@@ -82,7 +84,6 @@ trap_common:
         movw $KERNEL_DATA, %ax
         movw %ax, %ds
         movw %ax, %es
-        movw %ax, %fs
         movw %ax, %gs
         cld                     /* C code may assume DF clear */
         pushl %esp              /* the frame's address is trap_dispatch's argument */
