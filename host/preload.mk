@@ -4,7 +4,7 @@
 # Included by the top Makefile after host/build.mk.
 
 PRELOAD_SRCS := $(LIB_TREE) lib/arena.c $(HOST_SEAM) host/preload.c host/preload_trace.c \
-                host/preload_alone.c host/preload_arena.c
+                host/preload_alone.c host/ptr_table.c host/preload_arena.c
 PRELOAD_OBJS := $(patsubst %.c,$(HOST_OBJ)/so/%.o,$(PRELOAD_SRCS))
 PRELOAD_SO   := $(HOST_OBJ)/libkheap.so
 PRELOAD_SONAME := libkheap.so.1

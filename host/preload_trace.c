@@ -15,7 +15,7 @@
  * line "# kheap: trace stopped after record N: why" (tests/real/trace-check.py accepts it,
  * heapmap skips '#' lines, bench reads only the operations the header counts).
  *
- * Pointers map to ids through an open-addressing hash table in its own mmap'd memory. A forked
+ * Pointers map to ids through a table in its own mmap'd memory (ptr_table.h). A forked
  * child starts a trace of its own whose first records allocate the blocks it inherited; it writes
  * FILE.<childpid> only if it exits through exit() (destructors), so a child ending in _exit or
  * exec leaves nothing. A child forked after its parent's trace stopped records nothing: the
@@ -34,10 +34,8 @@
 #include <unistd.h>
 #include "fork_lock.h"
 #include "preload.h"
+#include "ptr_table.h"
 
-#define SLOT_EMPTY ((uintptr_t)0)
-#define SLOT_GONE  ((uintptr_t)1)     /* a removed entry: probing goes on past it */
-#define TABLE_MIN  ((size_t)1 << 16)
 
 #define CHUNK_FIRST ((size_t)1 << 20)  /* small programs touch only a few pages of it */
 #define CHUNK_LAST  ((size_t)64 << 20) /* chunks double up to this */
@@ -46,12 +44,6 @@
 #define PAGE        ((size_t)4096)
 
 enum { T_OFF, T_ON, T_STOPPED };      /* STOPPED: no more records, but the file is still written */
-
-struct slot {
-    uintptr_t key;                    /* the block's address, or SLOT_EMPTY / SLOT_GONE */
-    uint64_t id;
-    size_t size;
-};
 
 struct chunk {
     struct chunk *next;
@@ -73,8 +65,7 @@ static uint64_t next_id, ops, stop_at;
 static size_t live_bytes, peak_bytes;
 static char stop_why[128];
 
-static struct slot *table;
-static size_t table_cap, table_used, table_live; /* used counts live and removed slots */
+static struct ptr_table table;        /* live block -> its id and size (ptr_table.h) */
 
 /* ---- Text without stdio ------------------------------------------------------------------------ */
 
@@ -267,76 +258,15 @@ static void put_record(char *at, char op, uint64_t id, size_t size, int has_size
 
 /* ---- Pointer -> id ---------------------------------------------------------------------------- */
 
-static size_t slot_hash(uintptr_t key, size_t cap)
-{
-    return (size_t)(((uint64_t)(key >> 4) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-}
-
-static struct slot *slot_find(uintptr_t key)
-{
-    if (!table)
-        return NULL;
-    for (size_t i = slot_hash(key, table_cap);; i = (i + 1) & (table_cap - 1)) {
-        if (table[i].key == key)
-            return &table[i];
-        if (table[i].key == SLOT_EMPTY)
-            return NULL;
-    }
-}
-
-/* Rebuild into a table with room for the live entries, dropping removed slots. */
-static int table_rebuild(void)
-{
-    size_t cap = TABLE_MIN;
-    while (cap < table_live * 4)
-        cap *= 2;
-    int saved = errno;
-    struct slot *t = mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED) {
-        stop("no memory for the pointer table: mmap", errno);
-        errno = saved;
-        return -1;
-    }
-    for (size_t i = 0; i < table_cap; i++) {
-        if (table[i].key <= SLOT_GONE)
-            continue;
-        size_t j = slot_hash(table[i].key, cap);
-        while (t[j].key != SLOT_EMPTY)
-            j = (j + 1) & (cap - 1);
-        t[j] = table[i];
-    }
-    if (table)
-        munmap(table, table_cap * sizeof *table);
-    table = t;
-    table_cap = cap;
-    table_used = table_live;
-    return 0;
-}
-
-/* Before anything changes: room for one more entry, so that slot_add cannot fail half-way. */
+/* Before anything changes: room for one more entry, so that a record cannot fail half-way. */
 static int table_room(void)
 {
-    if ((table_used + 1) * 10 > table_cap * 7)
-        return table_rebuild();
-    return 0;
-}
-
-static void slot_add(uintptr_t key, uint64_t id, size_t size)
-{
-    size_t i = slot_hash(key, table_cap);
-    while (table[i].key > SLOT_GONE)
-        i = (i + 1) & (table_cap - 1);
-    if (table[i].key == SLOT_EMPTY)
-        table_used++;
-    table[i] = (struct slot){ key, id, size };
-    table_live++;
-}
-
-static void slot_remove(struct slot *s)
-{
-    s->key = SLOT_GONE;
-    table_live--;
+    int saved = errno;
+    if (ptr_room(&table) == 0)
+        return 0;
+    stop("no memory for the pointer table: mmap", errno);
+    errno = saved;
+    return -1;
 }
 
 /* ---- A fork's child: its own records, the inherited blocks allocated first ---------------------- */
@@ -347,20 +277,20 @@ static void child_begin(void)
     records_release();                /* the parent's records, copied by fork: not ours */
     next_id = ops = 0;
     peak_bytes = live_bytes;
-    for (size_t i = 0; i < table_cap; i++) {
-        if (table[i].key <= SLOT_GONE)
+    for (size_t i = 0; i < table.cap; i++) {
+        if (!ptr_live(&table.slots[i]))
             continue;
         char *at = room();
         if (!at) {
             /* stopped: the blocks not renumbered yet carry the parent's ids, so they leave the
              * trace (the frees at exit must name this trace's ids only) */
-            for (; i < table_cap; i++)
-                if (table[i].key > SLOT_GONE)
-                    slot_remove(&table[i]);
+            for (; i < table.cap; i++)
+                if (ptr_live(&table.slots[i]))
+                    ptr_remove(&table, &table.slots[i]);
             return;
         }
-        table[i].id = next_id++;
-        put_record(at, 'a', table[i].id, table[i].size, 1);
+        table.slots[i].id = next_id++;
+        put_record(at, 'a', table.slots[i].id, table.slots[i].size, 1);
     }
 }
 
@@ -434,7 +364,7 @@ void trace_start(const char *path)
         if (v < records_cap)
             records_cap = v;
     }
-    if (table_rebuild() != 0) {
+    if (table_room() != 0) {
         atomic_store(&state, T_OFF);  /* stop() said why; nothing recorded, nothing written */
         return;
     }
@@ -456,14 +386,14 @@ void trace_alloc(const void *p, size_t size)
     if (!at)
         return;
     uint64_t id = next_id++;
-    slot_add((uintptr_t)p, id, size);
+    ptr_add(&table, (uintptr_t)p, id, size);
     live_add(size);
     put_record(at, 'a', id, size, 1);
 }
 
 void trace_free(const void *p)
 {
-    struct slot *s = recording() ? slot_find((uintptr_t)p) : NULL;
+    struct ptr_slot *s = recording() ? ptr_find(&table, (uintptr_t)p) : NULL;
     if (!s)
         return;                       /* allocated before the trace began */
     char *at = room();
@@ -471,14 +401,14 @@ void trace_free(const void *p)
         return;
     put_record(at, 'f', s->id, 0, 0);
     live_bytes -= s->size;
-    slot_remove(s);
+    ptr_remove(&table, s);
 }
 
 void trace_realloc(const void *old, const void *p, size_t size)
 {
     if (!recording() || table_room() != 0)
         return;
-    struct slot *s = slot_find((uintptr_t)old);
+    struct ptr_slot *s = ptr_find(&table, (uintptr_t)old);
     if (!s) {
         trace_alloc(p, size);         /* a block from before the trace: new to it */
         return;
@@ -488,8 +418,8 @@ void trace_realloc(const void *old, const void *p, size_t size)
         return;
     uint64_t id = s->id;
     live_bytes -= s->size;
-    slot_remove(s);
-    slot_add((uintptr_t)p, id, size);
+    ptr_remove(&table, s);
+    ptr_add(&table, (uintptr_t)p, id, size);
     live_add(size);
     put_record(at, 'r', id, size, 1);
 }
@@ -562,14 +492,14 @@ void trace_finish(void)
         out.len = 0;
         out_num(&out, 0, (uint64_t)peak_bytes * 2, '\n');
         out_num(&out, 0, next_id, '\n');
-        out_num(&out, 0, ops + table_live, '\n');
+        out_num(&out, 0, ops + table.live, '\n');
         out_num(&out, 0, 1, '\n');
         out_flush(&out);
         for (struct chunk *c = first; c; c = c->next)
             out_write(&out, c->text, c->len);
-        for (size_t i = 0; i < table_cap; i++)       /* the blocks still live: every trace ends empty */
-            if (table[i].key > SLOT_GONE)
-                out_num(&out, 'f', table[i].id, '\n');
+        for (size_t i = 0; i < table.cap; i++)       /* the blocks still live: every trace ends empty */
+            if (ptr_live(&table.slots[i]))
+                out_num(&out, 'f', table.slots[i].id, '\n');
         out_flush(&out);
         if (stopped) {
             struct line l = { .len = 0 };
