@@ -255,22 +255,15 @@ static struct arena *owner_of(struct arena_set *s, const void *ptr)
 /* ---- Growth and giving back (ARENA_F_GROW) ------------------------------------------------ */
 
 /* Arena w found no room for a block of block_bytes (0: a request the heap refuses anyway): ask
- * the platform for a region that holds it and enter it for w, with no lock held while the
- * platform maps. A region with room to grow gets larger tables, so its size is worked out
- * again for its reserve. 1 if w grew. */
+ * the platform for a region that holds it (mem.c's platform_region) and enter it for w, with no
+ * lock held while the platform maps. 1 if w grew. */
 static COLD int grown(struct arena_set *s, unsigned w, size_t block_bytes)
 {
     struct seam_region g;
-    size_t want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
-    if (!(s->flags & ARENA_F_GROW) || !want || seam_grow(want, &g) != 0)
+    size_t size = (s->flags & ARENA_F_GROW) ? platform_region(block_bytes, &g) : 0;
+    if (!size)
         return 0;
-    size_t size = g.size;
-    if (g.reserve > size) {
-        size = heap_region_size(block_bytes, g.reserve);
-        if (size > g.size && seam_extend(g.start, size) != 0)
-            size = 0;
-    }
-    if (!size || add_range(s, w, g.start, size, g.reserve, HEAP_REGION_ZEROED, 1) != 0) {
+    if (add_range(s, w, g.start, size, g.reserve, HEAP_REGION_ZEROED, 1) != 0) {
         seam_unmap(g.start, g.reserve);
         return 0;
     }
@@ -297,13 +290,11 @@ static void give_back(struct arena_set *s, void *start, size_t size)
 }
 
 /* Under ar's lock, a realloc of p to n found no room: if p's block ends a region that may grow,
- * grow the region just enough for the block to grow in place (as mem.c's extended()). The table
+ * grow the region just enough for the block to grow in place (mem.c's platform_extend). The table
  * already covers the reserve. 1 if it did. */
 static int extended(struct arena_set *s, struct arena *ar, void *p, size_t n)
 {
-    void *start;
-    size_t size = (s->flags & ARENA_F_GROW) ? heap_growth_size(&ar->heap, p, n, &start) : 0;
-    if (!size || seam_extend(start, size) != 0 || heap_region_extend(&ar->heap, start, size))
+    if (!(s->flags & ARENA_F_GROW) || !platform_extend(&ar->heap, p, n))
         return 0;
     if (ar->heap.failed_count)
         ar->heap.failed_count--;

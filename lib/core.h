@@ -1,11 +1,12 @@
-/* core.h - what the allocator core (heap.c) offers the default heap (mem.c): each operation
- * without lock or report, so that mem.c can take the platform's lock around it and report a
- * misuse after dropping it. */
+/* core.h - what the allocator core (heap.c) offers the default heap (mem.c) and the arenas
+ * (arena.c): each operation without lock or report, so that they can take a lock around it and
+ * report a misuse after dropping it; and mem.c's growing from the platform, which both use. */
 #ifndef KHEAP_CORE_H
 #define KHEAP_CORE_H
 
 #include "heap.h"
 #include "heap_error.h"
+#include "seam.h"
 
 /* Build with -DKHEAP_DEBUG_FILL=1 (make KHEAP_DEBUG_FILL=1) and every heap starts in debug-fill
  * mode (HEAP_F_POISON); otherwise heap_set_poison (or KHEAP_POISON=1 on the host) turns it on. */
@@ -25,5 +26,9 @@ size_t calloc_bytes(size_t count, size_t size);   /* count * size, 0 on overflow
 size_t fit_bytes(size_t align, size_t n);
 size_t heap_growth_size(struct heap *h, const void *p, size_t n, void **start); /* see heap.c */
 size_t heap_move_size(struct heap *h, const void *p, size_t n);                 /* see heap.c */
+
+/* Growing from the platform, shared by the default heap and lib/arena.c (see mem.c). */
+size_t platform_region(size_t block_bytes, struct seam_region *g);
+int    platform_extend(struct heap *h, void *p, size_t n);
 
 #endif

@@ -18,24 +18,45 @@ struct heap *mem_heap(void) { return &default_heap; }
 unsigned long mem_lock(void) { return seam_lock(); }
 void mem_unlock(unsigned long state) { seam_unlock(state); }
 
-/* The first try found no room: ask the platform for a region that holds a block of
- * block_bytes (0: a request the heap refuses anyway, so no growing) and add it. A region with
- * room to grow gets larger tables, so its size is worked out again for its reserve. The retry
- * is then the attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
+/* Ask the platform for a region that holds a block of block_bytes (0: a request the heap refuses
+ * anyway, so no growing). A region with room to grow gets larger tables, so its size is worked
+ * out again for its reserve. Returns the size to add over g (tables covering g->reserve), or 0
+ * with nothing left mapped. Shared with lib/arena.c, whose arenas grow the same way. */
+size_t platform_region(size_t block_bytes, struct seam_region *g)
+{
+    size_t want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
+    if (!want || seam_grow(want, g) != 0)
+        return 0;
+    size_t size = g->size;
+    if (g->reserve > size) {
+        size = heap_region_size(block_bytes, g->reserve);
+        if (size > g->size && seam_extend(g->start, size) != 0)
+            size = 0;
+    }
+    if (!size)
+        seam_unmap(g->start, g->reserve);
+    return size;
+}
+
+/* A realloc in h found no room: if p's block ends a region that may grow, grow the region just
+ * enough for the block to grow in place (a buffer grown in small steps then moves only when the
+ * reserve runs out, not at every step). 1 if it did. Shared with lib/arena.c. */
+int platform_extend(struct heap *h, void *p, size_t n)
+{
+    void *start;
+    size_t size = heap_growth_size(h, p, n, &start);
+    return size && seam_extend(start, size) == 0 && heap_region_extend(h, start, size) == 0;
+}
+
+/* The first try found no room: a region for a block of block_bytes, added. The retry is then the
+ * attempt that counts, so the first is taken off failed_count. 1 if the heap grew. */
 static int grown(size_t block_bytes)
 {
     struct seam_region g;
-    size_t want = block_bytes ? heap_region_size(block_bytes, 0) : 0;
-    if (!want || seam_grow(want, &g) != 0)
+    size_t size = platform_region(block_bytes, &g);
+    if (!size)
         return 0;
-    size_t size = g.size;
-    if (g.reserve > size) {
-        size = heap_region_size(block_bytes, g.reserve);
-        if (size > g.size && seam_extend(g.start, size) != 0)
-            size = 0;
-    }
-    if (!size ||
-        heap_add_region_reserve(&default_heap, g.start, size, g.reserve, HEAP_REGION_ZEROED) != 0) {
+    if (heap_add_region_reserve(&default_heap, g.start, size, g.reserve, HEAP_REGION_ZEROED) != 0) {
         seam_unmap(g.start, g.reserve);
         return 0;
     }
@@ -52,14 +73,11 @@ static void release_empty(const void *p, void **start, size_t *size)
         *start = NULL;
 }
 
-/* A realloc found no room: if ptr's block ends a region that may grow, grow the region just
- * enough for the block to grow in place (a buffer grown in small steps then moves only when
- * the reserve runs out, not at every step). Counted as grown() counts. 1 if it did. */
+/* A realloc found no room: the block's region grows in place if it can (platform_extend),
+ * counted as grown() counts. */
 static int extended(void *ptr, size_t n)
 {
-    void *start;
-    size_t size = heap_growth_size(&default_heap, ptr, n, &start);
-    if (!size || seam_extend(start, size) != 0 || heap_region_extend(&default_heap, start, size))
+    if (!platform_extend(&default_heap, ptr, n))
         return 0;
     default_heap.failed_count--;
     return 1;
