@@ -11,13 +11,11 @@
  * for -smp N: N type 0 entries, all enabled, APIC ids 0..N-1. */
 #include <stddef.h>
 #include "acpi.h"
+#include "bios.h"
 #include "kprintf.h"
 #include "string.h"
 
-#define EBDA_SEGMENT_PTR 0x40E
 #define EBDA_SCAN_BYTES  1024
-#define BIOS_AREA_START  0xE0000
-#define BIOS_AREA_END    0x100000
 #define RSDP_V1_BYTES    20
 #define SDT_HEADER_BYTES 36
 #define TABLE_MAX_BYTES  (1u << 20) /* a length beyond this is a broken table, not a big one */
@@ -46,54 +44,26 @@ struct sdt_header {
     uint32_t creator_revision;
 } __attribute__((packed));
 
-/* A physical address as a pointer (paging is off). The empty asm hides the constant from GCC,
- * which otherwise takes a read at a small fixed address (0x40E) for an out-of-bounds access. */
-static const uint8_t *phys(uint32_t address)
-{
-    uintptr_t a = address;
-
-    __asm__("" : "+r"(a));
-    return (const uint8_t *)a;
-}
-
-static int sums_to_zero(const uint8_t *p, uint32_t n)
-{
-    uint8_t sum = 0;
-
-    while (n--)
-        sum = (uint8_t)(sum + *p++);
-    return sum == 0;
-}
-
-static uint32_t rsdp_scan(uint32_t start, uint32_t end)
-{
-    for (uint32_t a = start; a + RSDP_V1_BYTES <= end; a += 16)
-        if (memcmp(phys(a), "RSD PTR ", 8) == 0 && sums_to_zero(phys(a), RSDP_V1_BYTES))
-            return a;
-    return 0;
-}
-
 static uint32_t rsdp_find(void)
 {
-    uint32_t ebda = (uint32_t)*(const volatile uint16_t *)phys(EBDA_SEGMENT_PTR) << 4;
-    uint32_t found = 0;
+    uint32_t ebda = bios_ebda(), found = 0;
 
-    if (ebda >= 0x80000 && ebda < BIOS_AREA_START)   /* a plausible EBDA, below the video area */
-        found = rsdp_scan(ebda, ebda + EBDA_SCAN_BYTES);
-    return found ? found : rsdp_scan(BIOS_AREA_START, BIOS_AREA_END);
+    if (ebda)
+        found = bios_scan(ebda, ebda + EBDA_SCAN_BYTES, "RSD PTR ", 8, RSDP_V1_BYTES);
+    return found ? found : bios_scan(BIOS_AREA_START, BIOS_AREA_END, "RSD PTR ", 8, RSDP_V1_BYTES);
 }
 
 /* A table's header and bytes are sane: signature, a length that holds the header, checksum. */
 static const struct sdt_header *table_at(uint32_t address, const char *signature)
 {
-    const struct sdt_header *h = (const struct sdt_header *)phys(address);
+    const struct sdt_header *h = (const struct sdt_header *)bios_phys(address);
 
     if (address == 0 || memcmp(h->signature, signature, 4) != 0)
         return NULL;
     if (h->length < SDT_HEADER_BYTES || h->length > TABLE_MAX_BYTES ||
         (uint64_t)address + h->length > 0x100000000ull)
         return NULL;
-    return sums_to_zero((const uint8_t *)h, h->length) ? h : NULL;
+    return bios_sums_to_zero((const uint8_t *)h, h->length) ? h : NULL;
 }
 
 static void madt_entries(const struct sdt_header *madt, struct acpi_madt_info *out)
@@ -132,7 +102,7 @@ int acpi_find_cpus(struct acpi_madt_info *out)
         kprintf("acpi: no RSDP in the EBDA or at 0xe0000-0xfffff\n");
         return -1;
     }
-    rsdp = (const struct rsdp *)phys(out->rsdp);
+    rsdp = (const struct rsdp *)bios_phys(out->rsdp);
     if (!(rsdt = table_at(rsdp->rsdt, "RSDT"))) {
         kprintf("acpi: RSDP at 0x%08x, but no valid RSDT at 0x%08x\n", out->rsdp, rsdp->rsdt);
         return -1;

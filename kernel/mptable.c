@@ -13,12 +13,11 @@
  * of four cores: one entry); -smp 4,sockets=4 lists all four. */
 #include <stddef.h>
 #include "acpi.h"
+#include "bios.h"
 #include "kprintf.h"
 #include "mptable.h"
 #include "string.h"
 
-#define EBDA_SEGMENT_PTR   0x40E
-#define BASE_MEMORY_KIB    0x413   /* BIOS data area: base memory size in KiB */
 #define MP_HEADER_BYTES    44
 #define MP_PROCESSOR       0
 #define MP_PROCESSOR_BYTES 20
@@ -26,43 +25,25 @@
 #define MP_LAST_TYPE       4
 #define MP_CPU_ENABLED     0x1
 
-/* As in acpi.c: the empty asm keeps GCC from judging reads at small fixed addresses. */
-static const uint8_t *phys(uint32_t address)
-{
-    uintptr_t a = address;
-
-    __asm__("" : "+r"(a));
-    return (const uint8_t *)a;
-}
-
-static int sums_to_zero(const uint8_t *p, uint32_t n)
-{
-    uint8_t sum = 0;
-
-    while (n--)
-        sum = (uint8_t)(sum + *p++);
-    return sum == 0;
-}
-
+/* The floating pointer: signature and checksum, and a length of one 16-byte paragraph. */
 static uint32_t scan(uint32_t start, uint32_t end)
 {
-    for (uint32_t a = start; a + 16 <= end; a += 16)
-        if (memcmp(phys(a), "_MP_", 4) == 0 && phys(a)[8] == 1 && sums_to_zero(phys(a), 16))
-            return a;
-    return 0;
+    uint32_t a = start;
+
+    while ((a = bios_scan(a, end, "_MP_", 4, 16)) && bios_phys(a)[8] != 1)
+        a += 16;
+    return a;
 }
 
 static uint32_t floating_pointer_find(void)
 {
-    uint32_t ebda = (uint32_t)*(const volatile uint16_t *)phys(EBDA_SEGMENT_PTR) << 4;
-    uint32_t base_end = (uint32_t)*(const volatile uint16_t *)phys(BASE_MEMORY_KIB) * 1024;
-    uint32_t found = 0;
+    uint32_t ebda = bios_ebda(), base_end = bios_base_end(), found = 0;
 
-    if (ebda >= 0x80000 && ebda < 0xA0000)
+    if (ebda)
         found = scan(ebda, ebda + 1024);
-    if (!found && base_end >= 0x80000 && base_end <= 0xA0000)
+    if (!found && base_end)
         found = scan(base_end - 1024, base_end);
-    return found ? found : scan(0xF0000, 0x100000);
+    return found ? found : scan(0xF0000, BIOS_AREA_END);
 }
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -79,10 +60,10 @@ int mptable_find_cpus(struct acpi_madt_info *out)
         kprintf("mptable: no MP floating pointer either\n");
         return -1;
     }
-    config = get32(phys(fp) + 4);
-    table = phys(config);
+    config = get32(bios_phys(fp) + 4);
+    table = bios_phys(config);
     if (config == 0 || memcmp(table, "PCMP", 4) != 0 || get16(table + 4) < MP_HEADER_BYTES ||
-        !sums_to_zero(table, get16(table + 4))) {
+        !bios_sums_to_zero(table, get16(table + 4))) {
         kprintf("mptable: floating pointer at 0x%08x, but no valid configuration table (0x%08x)\n",
                 fp, config);
         return -1;
