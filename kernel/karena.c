@@ -153,20 +153,6 @@ void karena_stats_all(struct mem_stats *out)
 
     mem_stats(&d);
     arena_stats(&set, ARENA_ALL, &a);
-    d.total_bytes += a.total_bytes;
-    d.free_bytes += a.free_bytes;
-    d.used_bytes += a.used_bytes;
-    if (a.largest_free > d.largest_free)
-        d.largest_free = a.largest_free;
-    d.free_blocks += a.free_blocks;
-    d.used_blocks += a.used_blocks;
-    d.peak_used_bytes += a.peak_used_bytes;
-    d.min_free_bytes += a.min_free_bytes;
-    d.region_count += a.region_count;
-    d.overhead_bytes += a.overhead_bytes;
-    d.alloc_count += a.alloc_count;
-    d.free_count += a.free_count;
-    d.failed_count += a.failed_count;
-    d.error_count += a.error_count;
+    arena_stats_add(&d, &a);
     *out = d;
 }

@@ -508,6 +508,25 @@ size_t arena_usable_size(struct arena_set *s, const void *ptr)
     return n;
 }
 
+void arena_stats_add(struct mem_stats *t, const struct mem_stats *m)
+{
+    t->total_bytes += m->total_bytes;
+    t->free_bytes += m->free_bytes;
+    t->used_bytes += m->used_bytes;
+    if (m->largest_free > t->largest_free)
+        t->largest_free = m->largest_free;
+    t->free_blocks += m->free_blocks;
+    t->used_blocks += m->used_blocks;
+    t->peak_used_bytes += m->peak_used_bytes;
+    t->min_free_bytes += m->min_free_bytes;
+    t->region_count += m->region_count;
+    t->overhead_bytes += m->overhead_bytes;
+    t->alloc_count += m->alloc_count;
+    t->free_count += m->free_count;
+    t->failed_count += m->failed_count;
+    t->error_count += m->error_count;
+}
+
 void arena_stats(struct arena_set *s, unsigned which, struct mem_stats *out)
 {
     unsigned lo = which == ARENA_ALL ? 0 : which, hi = which == ARENA_ALL ? s->count : which + 1;
@@ -522,21 +541,7 @@ void arena_stats(struct arena_set *s, unsigned which, struct mem_stats *out)
         unsigned long st = take(s, ar->lock_ctx);
         heap_stats(&ar->heap, &m);
         drop(s, ar->lock_ctx, st);
-        t.total_bytes += m.total_bytes;
-        t.free_bytes += m.free_bytes;
-        t.used_bytes += m.used_bytes;
-        if (m.largest_free > t.largest_free)
-            t.largest_free = m.largest_free;
-        t.free_blocks += m.free_blocks;
-        t.used_blocks += m.used_blocks;
-        t.peak_used_bytes += m.peak_used_bytes;
-        t.min_free_bytes += m.min_free_bytes;
-        t.region_count += m.region_count;
-        t.overhead_bytes += m.overhead_bytes;
-        t.alloc_count += m.alloc_count;
-        t.free_count += m.free_count;
-        t.failed_count += m.failed_count;
-        t.error_count += m.error_count;
+        arena_stats_add(&t, &m);
     }
     if (which == ARENA_ALL)
         t.error_count += __atomic_load_n(&s->error_count, __ATOMIC_RELAXED);

@@ -100,6 +100,8 @@ void   arena_note_returned(struct arena_set *s, unsigned which, const void *star
  * one arena refused and another served counts once there. */
 #define ARENA_ALL (~0u)
 void   arena_stats(struct arena_set *s, unsigned which, struct mem_stats *out);
+/* Add m's figures into t as arena_stats sums them (largest_free: the larger). */
+void   arena_stats_add(struct mem_stats *t, const struct mem_stats *m);
 /* heap_check of one arena or of all (plus the table: sorted, disjoint, each range a region
  * of its arena): the number of violations. */
 int    arena_check(struct arena_set *s, unsigned which);
