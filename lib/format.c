@@ -8,50 +8,40 @@
  * is O(log granules / log 64), however long the block. */
 #include "format.h"
 
-/* Level k of the start map's bit pyramid: 0 is the map itself. */
-static const mapword *level(const struct region *r, size_t k) { return k ? r->skip[k - 1] : r->start; }
-
-/* Words in level k. */
-static size_t level_words(const struct region *r, size_t k)
-{
-    size_t n = r->map_words;
-    while (k--)
-        n = (n + MAP_BITS - 1) / MAP_BITS;
-    return n;
-}
-
 size_t start_after_far(const struct region *r, size_t i)
 {
-    size_t k = 0, depth = r->skip_levels + 1;
-    mapword w;
-    do {                                    /* climb: nothing from bit i on in its word */
-        if (++k == depth)
+    size_t j = i / MAP_BITS + 1, words = r->map_words;   /* j: the next word of the level below */
+    for (size_t k = 0; k < r->skip_levels; k++) {       /* climb while nothing lies further on */
+        words = (words + MAP_BITS - 1) / MAP_BITS;
+        if (j / MAP_BITS >= words)
             return NONE;
-        i = i / MAP_BITS + 1;               /* the next word below is bit i of this level */
-        if (i / MAP_BITS >= level_words(r, k))
-            return NONE;
-        w = level(r, k)[i / MAP_BITS] & (~(mapword)0 << (i % MAP_BITS));
-    } while (!w);
-    i = i - i % MAP_BITS + low_bit(w);
-    while (k-- > 0)                         /* descend along the lowest set bits */
-        i = i * MAP_BITS + low_bit(level(r, k)[i]);
-    return i;
+        mapword w = r->skip[k][j / MAP_BITS] & (~(mapword)0 << (j % MAP_BITS));
+        if (w) {                                        /* word j below holds a start: descend */
+            j = j - j % MAP_BITS + low_bit(w);
+            while (k-- > 0)
+                j = j * MAP_BITS + low_bit(r->skip[k][j]);
+            return j * MAP_BITS + low_bit(r->start[j]);
+        }
+        j = j / MAP_BITS + 1;
+    }
+    return NONE;
 }
 
 size_t start_before_far(const struct region *r, size_t i)
 {
-    size_t k = 0, depth = r->skip_levels + 1;
-    mapword w;
-    do {
-        if (++k == depth || i < MAP_BITS)
-            return NONE;
-        i = i / MAP_BITS - 1;
-        w = level(r, k)[i / MAP_BITS] & (~(mapword)0 >> (MAP_BITS - 1 - i % MAP_BITS));
-    } while (!w);
-    i = i - i % MAP_BITS + high_bit(w);
-    while (k-- > 0)
-        i = i * MAP_BITS + high_bit(level(r, k)[i]);
-    return i;
+    size_t j = i / MAP_BITS;                            /* j - 1: the word before, below */
+    for (size_t k = 0; k < r->skip_levels && j > 0; k++) {
+        j--;
+        mapword w = r->skip[k][j / MAP_BITS] & (~(mapword)0 >> (MAP_BITS - 1 - j % MAP_BITS));
+        if (w) {
+            j = j - j % MAP_BITS + high_bit(w);
+            while (k-- > 0)
+                j = j * MAP_BITS + high_bit(r->skip[k][j]);
+            return j * MAP_BITS + high_bit(r->start[j]);
+        }
+        j /= MAP_BITS;
+    }
+    return NONE;
 }
 
 /* Granule g's start word was empty: set the bit, then each skip bit while its word was empty. */

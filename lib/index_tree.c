@@ -27,66 +27,70 @@ static size_t align_up_fanout(size_t n) { return (n + FANOUT - 1) / FANOUT * FAN
 
 /* ---- A node's 16 children at once ---------------------------------------------------------
  * The leaves and the saturated copies of the entries above (r->sat) are bytes, so a node's 16
- * children are FANOUT / sizeof(mapword) words of byte lanes (SWAR): a search compares them a
- * few operations a word, not a loop a child, and a maximum reads 16 bytes, not 16 entries.
- * Every level is padded with zeros to whole nodes, so a node's words are always there. A
- * saturated byte (255) says only "255 or more": then the exact values decide (chunk_max,
- * r->sum). */
-#define LANES      sizeof(mapword)              /* bytes per word */
-#define NODE_WORDS (FANOUT / LANES)
-#define LANE_LOW   ((mapword)-1 / 0xFF)         /* 0x01 in every lane */
-#define LANE_HIGH  (LANE_LOW << 7)              /* 0x80 in every lane */
-
-static inline mapword bytes_word(const uint8_t *p)
-{
-    mapword w;
-    __builtin_memcpy(&w, p, sizeof w);          /* one load; lib/ is built -fno-builtin */
-    return w;
-}
-
-/* A search's threshold: n (1..255) in every lane, split as lanes_at_least wants it. */
-struct lanes_min { mapword low; int high; };
-
-static inline struct lanes_min lanes_min(size_t n)
-{
-    struct lanes_min t = { (n & 0x7F) * LANE_LOW, n >= 0x80 };
-    return t;
-}
-
-/* The high bit of each lane of x that is at least t's byte (unsigned): the low 7 bits compare
- * in (x | 0x80) - low, which cannot borrow from the next lane; the high bits decide where they
- * differ. */
-static inline mapword lanes_at_least(mapword x, struct lanes_min t)
-{
-    mapword low = (x | LANE_HIGH) - t.low;
-    return (t.high ? x & low : x | low) & LANE_HIGH;
-}
-
-/* The lowest-addressed lane with its high bit set in m (not 0), and m without it. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-static inline size_t lane_first(mapword m) { return (MAP_BITS - 1 - high_bit(m)) / 8; }
-static inline mapword lane_drop(mapword m) { return m & ~((mapword)1 << high_bit(m)); }
+ * children are 16 contiguous bytes: a search asks which of them reach a threshold (node_fits),
+ * an update asks for their largest (node_top). Every level is padded with zeros to whole nodes,
+ * so a node's 16 bytes are always there. A saturated byte (255) says only "255 or more": then
+ * the exact values decide (chunk_max, r->sum).
+ *
+ * With SSE2 (every x86_64 host; an i386 or x86_64 kernel built with -mno-sse has none) one
+ * register holds a node: node_fits is a max, a compare and a mask move, node_top four folds.
+ * The builtins are the compiler's own (GCC's and clang's spell two of them apart), so lib/
+ * needs no <emmintrin.h>, which wants a hosted <stdlib.h>. Elsewhere, plain loops over bytes. */
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+typedef unsigned char u8x16 __attribute__((vector_size(16)));
+typedef char i8x16 __attribute__((vector_size(16)));
+typedef long long i64x2 __attribute__((vector_size(16)));
+#ifdef __clang__
+#define U8X16_MAX(a, b)  __builtin_elementwise_max((a), (b))
+#define U8X16_DOWN(v, k) ((u8x16)__builtin_ia32_psrldqi128_byteshift((i64x2)(v), (k)))
 #else
-static inline size_t lane_first(mapword m) { return low_bit(m) / 8; }
-static inline mapword lane_drop(mapword m) { return m & (m - 1); }
+#define U8X16_MAX(a, b)  ((u8x16)__builtin_ia32_pmaxub128((i8x16)(a), (i8x16)(b)))
+#define U8X16_DOWN(v, k) ((u8x16)__builtin_ia32_psrldqi128((i64x2)(v), 8 * (k)))
 #endif
 
-/* The largest of the FANOUT bytes from p: unrolled, a load, a compare and a move each (a SWAR
- * maximum of full bytes costs more). */
-#ifdef __OPTIMIZE_SIZE__                        /* -Os asks for the short loop: 120 bytes less on i386 */
-#define UNROLL_NODE
-#else
-#define UNROLL_NODE _Pragma("GCC unroll 16")
-#endif
+static inline u8x16 node_load(const uint8_t *p)
+{
+    u8x16 v;
+    __builtin_memcpy(&v, p, sizeof v);          /* one unaligned load; lib/ is built -fno-builtin */
+    return v;
+}
 
-static size_t bytes_max(const uint8_t *p)
+/* Bit i set where p[i] >= n (1 <= n <= 255): max(p[i], n) == p[i]. */
+static inline unsigned node_fits(const uint8_t *p, size_t n)
+{
+    u8x16 v = node_load(p), t = (u8x16){ 0 } + (unsigned char)n;
+    return (unsigned)__builtin_ia32_pmovmskb128((i8x16)(U8X16_MAX(v, t) == v));
+}
+
+/* The largest of p[0..15]: fold the upper half onto the lower, four times. */
+static inline size_t node_top(const uint8_t *p)
+{
+    u8x16 v = node_load(p);
+    v = U8X16_MAX(v, U8X16_DOWN(v, 8));
+    v = U8X16_MAX(v, U8X16_DOWN(v, 4));
+    v = U8X16_MAX(v, U8X16_DOWN(v, 2));
+    v = U8X16_MAX(v, U8X16_DOWN(v, 1));
+    return v[0];
+}
+#else
+static inline unsigned node_fits(const uint8_t *p, size_t n)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < FANOUT; i++)
+        m |= (unsigned)(p[i] >= n) << i;
+    return m;
+}
+
+static size_t node_top(const uint8_t *p)
 {
     size_t best = 0;
-    UNROLL_NODE
     for (size_t i = 0; i < FANOUT; i++)
         best = p[i] > best ? p[i] : best;
     return best;
 }
+#endif
+
+static inline unsigned node_first(unsigned m) { return (unsigned)__builtin_ctz(m); }
 
 /* Entry i of level k and its saturated copy, always written together. */
 static inline void sum_set(struct region *r, size_t k, size_t i, size_t v)
@@ -165,18 +169,19 @@ static size_t chunk_fit(const struct region *r, size_t c, size_t need, size_t *e
     return NONE;
 }
 
-/* The largest of node j's children at level k: 16 leaves (a saturated one asks its chunk), or
- * 16 entries of the level below. Every level is padded with zeros to whole nodes. */
+/* The largest of node j's children at level k: 16 leaves, or 16 entries of the level below.
+ * Every level is padded with zeros to whole nodes. Below saturation the bytes are exact; at 255
+ * or more only the saturated children can be the largest, and their exact values decide: the
+ * entries of the level below, or at the leaves, the chunks (rare long blocks). */
 static size_t node_max(const struct region *r, size_t k, size_t j)
 {
     const uint8_t *b = children(r, k, j);
-    size_t best = bytes_max(b);
+    size_t best = node_top(b);
     if (best < LEAF_FULL)
         return best;
-    for (size_t i = 0; i < FANOUT; i++) {   /* 255 or more: the exact values */
-        size_t m = !k ? (b[i] == LEAF_FULL ? chunk_max(r, j * FANOUT + i) : 0)  /* rare long blocks */
-                      : r->sum[k - 1][j * FANOUT + i];
-        best = m > best ? m : best;
+    for (unsigned m = node_fits(b, LEAF_FULL); m; m &= m - 1) {
+        size_t i = j * FANOUT + node_first(m), v = k ? r->sum[k - 1][i] : chunk_max(r, i);
+        best = v > best ? v : best;
     }
     return best;
 }
@@ -264,14 +269,12 @@ static size_t region_fit(const struct region *r, size_t need, size_t *end)
         *end = r->granules;
         return r->wild;
     }
-    struct lanes_min small = lanes_min(need < LEAF_FULL ? need : LEAF_FULL);
+    size_t small = need < LEAF_FULL ? need : LEAF_FULL;
     for (size_t k = r->sum_reach - 1; k > 0; k--) {  /* the first child that fits, down to level 0 */
         size_t i = j * FANOUT, hi = i + FANOUT;
         if (need < LEAF_FULL) {          /* below saturation the byte copies are exact */
-            mapword m = 0;
-            for (; i < hi && !(m = lanes_at_least(bytes_word(r->sat[k - 1] + i), small)); i += LANES)
-                ;
-            i += m ? lane_first(m) : 0;
+            unsigned m = node_fits(r->sat[k - 1] + i, small);
+            i = m ? i + node_first(m) : hi;
         } else {
             while (i < hi && r->sum[k - 1][i] < need)
                 i++;
@@ -280,12 +283,10 @@ static size_t region_fit(const struct region *r, size_t need, size_t *end)
             return NONE;                 /* cannot happen while the summary holds */
         j = i;
     }
-    for (size_t c = j * FANOUT, hi = c + FANOUT; c < hi; c += LANES) {
-        for (mapword m = lanes_at_least(bytes_word(r->leaf + c), small); m; m = lane_drop(m)) {
-            size_t g = chunk_fit(r, c + lane_first(m), need, end);   /* a saturated leaf may not fit */
-            if (g != NONE)
-                return g;
-        }
+    for (unsigned m = node_fits(r->leaf + j * FANOUT, small); m; m &= m - 1) {
+        size_t g = chunk_fit(r, j * FANOUT + node_first(m), need, end);   /* a saturated leaf may not fit */
+        if (g != NONE)
+            return g;
     }
     return NONE;
 }
