@@ -177,22 +177,6 @@ int arena_remove_region(struct arena_set *s, void *start)
     return rc;
 }
 
-/* One arena: the heap's call between the lock callbacks and nothing else, so a single-arena
- * set costs what the bare heap does (make bench-arena-cost measures it). Kept out of line from
- * the general path, whose loop and divisions would otherwise be paid here too. */
-/* One arena with a lock. Out of line, so that arena_alloc itself saves no registers on the
- * path without a lock (GCC saves them at the entry of any function that needs them anywhere). */
-static __attribute__((noinline)) void *alloc_one(struct arena_set *s, size_t size)
-{
-    struct arena *ar = s->arenas;
-    struct fault f = { MEM_OK, NULL };
-    unsigned long st = s->lock(ar->lock_ctx);
-    void *p = heap_alloc_quiet(&ar->heap, size, &f);
-    s->unlock(ar->lock_ctx, st);
-    fault_raise(&f);
-    return p;
-}
-
 /* Out of line (GCC and clang): inlined, its registers would be saved on the one-arena path too. */
 #define COLD __attribute__((noinline))
 
@@ -217,9 +201,14 @@ static COLD void *alloc_any(struct arena_set *s, unsigned who, size_t size)
 
 void *arena_alloc(struct arena_set *s, unsigned who, size_t size)
 {
-    if (s->count == 1 && !s->lock) /* one test for both callbacks: arena_init refuses one alone */
-        return heap_alloc(&s->arenas->heap, size);   /* a tail call: the layer costs two compares */
-    return s->count == 1 ? alloc_one(s, size) : alloc_any(s, who, size);
+    /* One arena: a tail call to the heap (with the lock around its core, heap.c), so the layer
+     * costs two compares (make bench-arena-cost measures it). One test for both callbacks:
+     * arena_init refuses one alone. */
+    if (s->count == 1 && !s->lock)
+        return heap_alloc(&s->arenas->heap, size);
+    if (s->count == 1)
+        return heap_alloc_locked(&s->arenas->heap, size, s->lock, s->unlock, s->arenas->lock_ctx);
+    return alloc_any(s, who, size);
 }
 
 /* A pointer in no arena's table range: one a heap gave back is named as the heap names it
@@ -320,24 +309,13 @@ static COLD int free_any(struct arena_set *s, void *ptr)
     return fault_raise(&f);
 }
 
-/* One arena with a lock; out of line for the reason alloc_one is. */
-static __attribute__((noinline)) int free_one(struct arena_set *s, void *ptr)
-{
-    struct arena *ar = s->arenas;
-    struct fault f = { MEM_OK, NULL };
-    unsigned long st = s->lock(ar->lock_ctx);
-    int err = heap_free_quiet(&ar->heap, ptr, &f);
-    s->unlock(ar->lock_ctx, st);
-    return err ? fault_raise(&f) : MEM_OK;
-}
-
 int arena_free(struct arena_set *s, void *ptr)
 {
     if (s->count != 1 || s->flags)
         return free_any(s, ptr);
     if (!s->lock)
-        return heap_free(&s->arenas->heap, ptr);     /* a tail call, as in arena_alloc */
-    return free_one(s, ptr);
+        return heap_free(&s->arenas->heap, ptr);     /* tail calls, as in arena_alloc */
+    return heap_free_locked(&s->arenas->heap, ptr, s->lock, s->unlock, s->arenas->lock_ctx);
 }
 
 /* ---- The rest of the malloc family ----------------------------------------------------------- */

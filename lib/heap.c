@@ -863,6 +863,25 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
     return p;
 }
 
+void *heap_alloc_locked(struct heap *h, size_t size, heap_lock_fn lock, heap_unlock_fn unlock, void *ctx)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = lock(ctx);
+    void *p = aligned_alloc_quiet(h, MEM_ALIGN, size, &f);
+    unlock(ctx, st);
+    fault_raise(&f);
+    return p;
+}
+
+int heap_free_locked(struct heap *h, void *ptr, heap_lock_fn lock, heap_unlock_fn unlock, void *ctx)
+{
+    struct fault f = { MEM_OK, NULL };
+    unsigned long st = lock(ctx);
+    int err = free_quiet(h, ptr, &f);
+    unlock(ctx, st);
+    return err ? fault_raise(&f) : MEM_OK;
+}
+
 size_t heap_usable_size(struct heap *h, const void *ptr)
 {
     struct fault f = { MEM_OK, NULL };
