@@ -53,7 +53,7 @@ struct region {
     uint32_t *sum[SUM_MAX];   /* sum[0][j]: the largest free block in leaves FANOUT j ..; sum[k]:
                                  of sum[k-1]; the last level has one entry: the region's largest */
     uint8_t *sat[SUM_MAX];    /* sat[k][j]: sum[k][j] saturated at LEAF_FULL, as the leaves are:
-                                 a node's 16 children read as two words (index_tree.c) */
+                                 a node's 16 children are 16 contiguous bytes (index_tree.c) */
     size_t sum_levels;
     size_t sum_size[SUM_MAX]; /* entries per level */
     size_t sum_reach;         /* levels in use: every summarised free block starts below chunk

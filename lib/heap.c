@@ -22,7 +22,7 @@
  *     blocks in O(log granules);
  *   - the summary (index_tree.c) holds, per map word (a chunk of 64 granules on x86_64, 32 on
  *     i386), its largest free block in a byte, and a 16-way tree of the exact maxima above, each
- *     with a copy in a byte saturated at 255 (what searches read: 16 entries in two words).
+ *     with a copy in a byte saturated at 255 (what searches read: a node's 16 entries in 16 bytes).
  *   The tables cost 2 bits per granule (1/64) and the summary and skip bits about 1/700 more:
  *   1.70% of a region on x86_64, about 1.85% on i386 (a leaf per 512 bytes there). A region may be added with a reserve it can grow into later
  *   (heap_region_extend); the tables then cover the reserve.

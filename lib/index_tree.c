@@ -7,8 +7,9 @@
  * chunk's last block can be longer than the chunk, so a saturated leaf asks one block for its
  * exact size). Above the leaves, a 16-way tree of exact maxima in flat arrays; its one top entry
  * is the region's largest free block. Each entry has a copy in a byte, saturated as the leaves
- * are, so that a search or a maximum over a node's 16 children reads 16 bytes, two words (SWAR),
- * and only a request or a maximum of 255 granules or more reads the exact entries.
+ * are, so that a search or a maximum over a node's 16 children reads 16 contiguous bytes (one
+ * SSE2 register where there is one), and only a request or a maximum of 255 granules or more
+ * reads the exact entries.
  *
  * The region's last block, when it is free (the wilderness, which most allocations cut and most
  * frees at the end grow), stays out of the summary: the region keeps its start (r->wild), and
