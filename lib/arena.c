@@ -71,9 +71,9 @@ static size_t search(const struct arena_range *r, size_t n, uintptr_t a)
     return lo;
 }
 
-int arena_owner(struct arena_set *s, const void *ptr)
+/* arena_owner's lookup, inline in the free path. */
+static inline int owner_find(struct arena_set *s, uintptr_t a)
 {
-    uintptr_t a = (uintptr_t)ptr;
     for (;;) {
         unsigned q = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
         if (q & 1)
@@ -91,6 +91,8 @@ int arena_owner(struct arena_set *s, const void *ptr)
             return owner;
     }
 }
+
+int arena_owner(struct arena_set *s, const void *ptr) { return owner_find(s, (uintptr_t)ptr); }
 
 /* Table changes, under the table lock: seq is odd while entries move. */
 static void table_begin(struct arena_set *s)
@@ -294,7 +296,7 @@ static COLD int free_any(struct arena_set *s, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
-    int w = arena_owner(s, ptr);
+    int w = owner_find(s, (uintptr_t)ptr);
     if (w < 0)
         return foreign(s, ptr);
     struct arena *ar = &s->arenas[w];
@@ -340,21 +342,28 @@ static void *try_arena(struct arena_set *s, struct arena *ar, const struct reque
     return p;
 }
 
-/* The caller's arena; if it has no room, it grows; if it cannot, the others in turn. A request
- * the heap refuses for its size (fit_bytes 0) is refused once, not by every arena. */
+/* The caller's arena `first` found no room: it grows; if it cannot, the others in turn. A
+ * request the heap refuses for its size (fit_bytes 0) is refused once, not by every arena. */
+static COLD void *alloc_more(struct arena_set *s, unsigned first, const struct request *q, struct fault *f)
+{
+    size_t bytes = fit_bytes(q->align, q->count ? calloc_bytes(q->count, q->size) : q->size);
+    void *p = NULL;
+    if (bytes && grown(s, first, bytes))
+        p = try_arena(s, &s->arenas[first], q, f);
+    for (unsigned k = 1; bytes && !p && !f->err && k < s->count; k++)
+        p = try_arena(s, &s->arenas[(first + k) % s->count], q, f);
+    return p;
+}
+
+/* The caller's arena first, then alloc_more. A write after free is reported and the block still
+ * handed out (heap.h). */
 static void *alloc_request(struct arena_set *s, unsigned who, const struct request *q)
 {
     struct fault f = { MEM_OK, NULL };
     unsigned first = home(s, who);
     void *p = try_arena(s, &s->arenas[first], q, &f);
-    if (!p && !f.err) {
-        size_t bytes = fit_bytes(q->align, q->count ? calloc_bytes(q->count, q->size) : q->size);
-        if (bytes && grown(s, first, bytes))
-            p = try_arena(s, &s->arenas[first], q, &f);
-        for (unsigned k = 1; bytes && !p && !f.err && k < s->count; k++)
-            p = try_arena(s, &s->arenas[(first + k) % s->count], q, &f);
-    }
-    /* A write after free is reported and the block still handed out (heap.h). */
+    if (!p && !f.err)
+        p = alloc_more(s, first, q, &f);
     fault_raise(&f);
     return p;
 }
@@ -362,7 +371,19 @@ static void *alloc_request(struct arena_set *s, unsigned who, const struct reque
 void *arena_aligned_alloc(struct arena_set *s, unsigned who, size_t alignment, size_t size)
 {
     struct request q = { alignment, size, 0 };
-    return alloc_request(s, who, &q);
+    if (alignment != MEM_ALIGN || !s->lock)
+        return alloc_request(s, who, &q);
+    /* malloc's case: the caller's arena in one call, its lock held inside the heap's core
+     * (heap_alloc_locked, which reports what it finds); a NULL from it carries no report. */
+    unsigned first = home(s, who);
+    struct arena *ar = &s->arenas[first];
+    void *p = heap_alloc_locked(&ar->heap, size, s->lock, s->unlock, ar->lock_ctx);
+    if (!p) {
+        struct fault f = { MEM_OK, NULL };
+        p = alloc_more(s, first, &q, &f);
+        fault_raise(&f);
+    }
+    return p;
 }
 
 void *arena_calloc(struct arena_set *s, unsigned who, size_t count, size_t size)

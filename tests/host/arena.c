@@ -229,31 +229,36 @@ static void test_fallback(void)
     void *p = arena_alloc(&set, 2, 1000);
     CHECK(p && arena_owner(&set, p) == 0);
     CHECK(arena_free(&set, p) == 0);
-    /* Fill arena 0, then caller 0 falls back to the next arena. */
-    void *blocks[200];
-    int n = 0, moved = -1;
-    for (; n < 200; n++) {
-        blocks[n] = arena_alloc(&set, 0, 4000);
-        CHECK(blocks[n] != NULL);
-        if (arena_owner(&set, blocks[n]) != 0) {
-            moved = n;
-            break;
+    /* Fill arena 0, then caller 0 falls back to the next arena: through arena_alloc, then
+     * through arena_aligned_alloc at MEM_ALIGN (malloc's path: the caller's arena in one locked
+     * call, the others only when it has no room). */
+    for (int how = 0; how < 2; how++) {
+        void *blocks[200];
+        int n = 0, moved = -1;
+        for (; n < 200; n++) {
+            blocks[n] = how ? arena_aligned_alloc(&set, 0, MEM_ALIGN, 4000) : arena_alloc(&set, 0, 4000);
+            CHECK(blocks[n] != NULL);
+            if (arena_owner(&set, blocks[n]) != 0) {
+                moved = n;
+                break;
+            }
         }
+        CHECK(moved > 0 && arena_owner(&set, blocks[moved]) == 1);
+        arena_stats(&set, 0, &s0);
+        CHECK(s0.largest_free < 4000);
+        arena_stats(&set, 1, &s1);
+        CHECK(s1.used_blocks == 1);
+        /* Nothing fits anywhere: NULL, no report. */
+        int r = reports;
+        CHECK((how ? arena_aligned_alloc(&set, 0, MEM_ALIGN, 2 << 20) : arena_alloc(&set, 0, 2 << 20)) == NULL);
+        CHECK((how ? arena_aligned_alloc(&set, 0, MEM_ALIGN, 0) : arena_alloc(&set, 0, 0)) == NULL);
+        CHECK(reports == r);
+        for (int i = 0; i <= moved; i++)
+            CHECK(arena_free(&set, blocks[i]) == 0);
+        arena_stats(&set, ARENA_ALL, &s0);
+        CHECK(s0.used_blocks == 0);
+        CHECK(arena_check(&set, ARENA_ALL) == 0);
     }
-    CHECK(moved > 0 && arena_owner(&set, blocks[moved]) == 1);
-    arena_stats(&set, 0, &s0);
-    CHECK(s0.largest_free < 4000);
-    arena_stats(&set, 1, &s1);
-    CHECK(s1.used_blocks == 1);
-    /* Nothing fits anywhere: NULL, no report. */
-    int r = reports;
-    CHECK(arena_alloc(&set, 0, 2 << 20) == NULL && reports == r);
-    CHECK(arena_alloc(&set, 0, 0) == NULL);
-    for (int i = 0; i <= moved; i++)
-        CHECK(arena_free(&set, blocks[i]) == 0);
-    arena_stats(&set, ARENA_ALL, &s0);
-    CHECK(s0.used_blocks == 0);
-    CHECK(arena_check(&set, ARENA_ALL) == 0);
     free(small); free(large); free(extra);
 }
 
