@@ -1,6 +1,7 @@
-/* format.c - the regions by address (the tree search behind region_of), and the start map's
- * skip bits: the slow paths of start_after and start_before, for a block that does not end in
- * the chunk it starts in, and keeping the skip bits with the map.
+/* format.c - the regions by address (the tree search behind region_of); the start map's skip
+ * bits: the slow paths of start_after and start_before, for a block that does not end in the
+ * chunk it starts in, and keeping the skip bits with the map; and where a region's descriptor,
+ * tables and blocks go (region_layout, tables_layout).
  *
  * skip[0] has one bit per start word, set while that word is not zero; skip[k] has one bit per
  * word of skip[k-1]. A search that finds nothing in its own word climbs until a level shows a
@@ -106,4 +107,69 @@ struct region *region_first(const struct heap *h) { return node_region(rb_first(
 struct region *region_next(const struct region *r)
 {
     return r ? node_region(rb_next((struct rb_node *)&r->node)) : NULL;
+}
+
+/* ---- Region layout: where the descriptor, the tables and the blocks go --------------------- */
+
+/* The tables for `capacity` granules, laid out from `at` (or only measured, at == NULL): the two
+ * maps (one more bit for the sentinel), the skip levels, the summary's leaves and levels. */
+size_t tables_layout(struct region *r, char *at, size_t capacity)
+{
+    size_t words = capacity / MAP_BITS + 1, n = words, bytes = 2 * words * sizeof(mapword), k = 0;
+    if (r) {
+        r->capacity = capacity;
+        r->map_words = words;
+        r->start = (mapword *)(void *)at;
+        r->mark = r->start + words;
+    }
+    for (; n > 1; k++) {                 /* skip bits, until one word covers everything */
+        n = (n + MAP_BITS - 1) / MAP_BITS;
+        if (r)
+            r->skip[k] = (mapword *)(void *)(at + bytes);
+        bytes += n * sizeof(mapword);
+    }
+    if (r) {
+        r->skip_levels = k;
+        r->leaf = (uint8_t *)(at + bytes);
+    }
+    bytes += align_up(words, FANOUT);     /* every level padded to whole nodes: loops of 16 */
+    n = words;
+    k = 0;
+    do {                                 /* summary levels, until one entry */
+        n = (n + FANOUT - 1) / FANOUT;
+        if (r) {
+            r->sum[k] = (uint32_t *)(void *)(at + bytes);
+            r->sat[k] = (uint8_t *)(at + bytes + align_up(n, FANOUT) * sizeof(uint32_t));
+            r->sum_size[k] = n;
+        }
+        bytes += align_up(n, FANOUT) * (sizeof(uint32_t) + 1);   /* whole nodes keep words aligned */
+        k++;
+    } while (n > 1);
+    if (r)
+        r->sum_levels = k;
+    return bytes;
+}
+
+size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l)
+{
+    if (top < hi)
+        top = hi;
+    if (hi - lo < sizeof(struct region) + 4 * GRANULE)
+        return 0;
+    l->desc = align_up(lo, GRANULE);
+    l->tables = l->desc + sizeof(struct region);
+    size_t most = (align_down(top, GRANULE) - l->tables) / GRANULE;  /* granules, at most */
+    if (most > MAX_GRANULES)
+        most = MAX_GRANULES;
+    l->table_bytes = tables_layout(NULL, NULL, most);
+    l->first = align_up(l->tables + l->table_bytes, GRANULE);
+    if (l->first >= align_down(hi, GRANULE))
+        return 0;
+    l->capacity = (align_down(top, GRANULE) - l->first) / GRANULE;
+    if (l->capacity > most)
+        l->capacity = most;
+    l->end = align_down(hi, GRANULE);
+    if ((l->end - l->first) / GRANULE > l->capacity)
+        l->end = l->first + l->capacity * GRANULE;
+    return (l->end - l->first) / GRANULE;
 }

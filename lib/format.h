@@ -71,6 +71,9 @@ struct region {
 
 /* ---- Granules and addresses ----------------------------------------------------------------- */
 
+static inline uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
+static inline uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
+
 static inline char  *gran_addr(const struct region *r, size_t g) { return r->first + g * GRANULE; }
 static inline size_t gran_of(const struct region *r, const void *p)
 {
@@ -95,6 +98,21 @@ static inline int is_aligned(const struct region *r, size_t g)
 {
     return !is_start(r, g + 1) && map_get(r->mark, g + 1);
 }
+
+/* ---- Region layout (format.c) ----------------------------------------------------------------
+ * A region over [lo, hi) that may grow up to top puts its descriptor at lo rounded up to a
+ * granule, its tables (covering top) right after it, and its blocks from `first`. The layout is
+ * a function of (lo, hi, top) alone, so heap_check can recompute it from a descriptor's base,
+ * given and reserve and find a descriptor a wild write has changed. */
+struct layout {
+    uintptr_t desc, tables, first, end;
+    size_t table_bytes, capacity;
+};
+/* The granules such a region gets now (0: too small), its layout in *l. */
+size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l);
+/* The tables for `capacity` granules from `at`: their pointers and sizes into r (if not NULL);
+ * returns their bytes. */
+size_t tables_layout(struct region *r, char *at, size_t capacity);
 
 size_t start_after_far(const struct region *r, size_t i);   /* format.c: the slow paths */
 size_t start_before_far(const struct region *r, size_t i);

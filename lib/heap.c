@@ -41,7 +41,10 @@
  *   5. Each summary entry holds the largest free block of the chunks below it (a leaf, and each
  *      entry's byte copy, saturates at 255 granules); the region tree's node for a region holds
  *      the region's largest.
- *   6. The heap's byte and block counts equal what a walk adds up.
+ *   6. The heap's byte and block counts equal what a walk adds up; its overhead, the sum of
+ *      each region's bytes outside its blocks.
+ *   7. Each descriptor holds the layout that region_layout (format.c) gives for its base, given
+ *      and reserve: the checker verifies that before it follows any of the descriptor's pointers.
  *
  * ==== Policies (the reference model in tests/model implements exactly these) ====================
  *
@@ -91,8 +94,6 @@
 
 /* ---- Sizes --------------------------------------------------------------------------------- */
 
-static uintptr_t align_up(uintptr_t v, uintptr_t a) { return (v + a - 1) & ~(a - 1); }
-static uintptr_t align_down(uintptr_t v, uintptr_t a) { return v & ~(a - 1); }
 
 /* Granules for a request of n bytes at alignment align, or 0 when n is 0 or absurd. */
 static size_t granules_for(size_t n, size_t align)
@@ -170,78 +171,6 @@ static int region_overlaps(const struct heap *h, uintptr_t lo, uintptr_t hi)
         if (r && (uintptr_t)r->base < hi && (uintptr_t)r->base + r->reserve > lo)
             return 1;
     return 0;
-}
-
-/* ---- Region layout --------------------------------------------------------------------------- */
-
-/* The tables for `capacity` granules, laid out from `at` (or only measured, at == NULL): the two
- * maps (one more bit for the sentinel), the skip levels, the summary's leaves and levels. */
-static size_t tables_layout(struct region *r, char *at, size_t capacity)
-{
-    size_t words = capacity / MAP_BITS + 1, n = words, bytes = 2 * words * sizeof(mapword), k = 0;
-    if (r) {
-        r->capacity = capacity;
-        r->map_words = words;
-        r->start = (mapword *)(void *)at;
-        r->mark = r->start + words;
-    }
-    for (; n > 1; k++) {                 /* skip bits, until one word covers everything */
-        n = (n + MAP_BITS - 1) / MAP_BITS;
-        if (r)
-            r->skip[k] = (mapword *)(void *)(at + bytes);
-        bytes += n * sizeof(mapword);
-    }
-    if (r) {
-        r->skip_levels = k;
-        r->leaf = (uint8_t *)(at + bytes);
-    }
-    bytes += align_up(words, FANOUT);     /* every level padded to whole nodes: loops of 16 */
-    n = words;
-    k = 0;
-    do {                                 /* summary levels, until one entry */
-        n = (n + FANOUT - 1) / FANOUT;
-        if (r) {
-            r->sum[k] = (uint32_t *)(void *)(at + bytes);
-            r->sat[k] = (uint8_t *)(at + bytes + align_up(n, FANOUT) * sizeof(uint32_t));
-            r->sum_size[k] = n;
-        }
-        bytes += align_up(n, FANOUT) * (sizeof(uint32_t) + 1);   /* whole nodes keep words aligned */
-        k++;
-    } while (n > 1);
-    if (r)
-        r->sum_levels = k;
-    return bytes;
-}
-
-/* Where a region over [lo, hi) that may grow up to top (at least hi) puts its descriptor, its
- * tables (covering up to top) and its blocks. Returns the granules it gets now, or 0. */
-struct layout {
-    uintptr_t desc, tables, first, end;
-    size_t table_bytes, capacity;
-};
-
-static size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l)
-{
-    if (top < hi)
-        top = hi;
-    if (hi - lo < sizeof(struct region) + 4 * GRANULE)
-        return 0;
-    l->desc = align_up(lo, GRANULE);
-    l->tables = l->desc + sizeof(struct region);
-    size_t most = (align_down(top, GRANULE) - l->tables) / GRANULE;  /* granules, at most */
-    if (most > MAX_GRANULES)
-        most = MAX_GRANULES;
-    l->table_bytes = tables_layout(NULL, NULL, most);
-    l->first = align_up(l->tables + l->table_bytes, GRANULE);
-    if (l->first >= align_down(hi, GRANULE))
-        return 0;
-    l->capacity = (align_down(top, GRANULE) - l->first) / GRANULE;
-    if (l->capacity > most)
-        l->capacity = most;
-    l->end = align_down(hi, GRANULE);
-    if ((l->end - l->first) / GRANULE > l->capacity)
-        l->end = l->first + l->capacity * GRANULE;
-    return (l->end - l->first) / GRANULE;
 }
 
 size_t heap_region_size(size_t block_bytes, size_t reserve)

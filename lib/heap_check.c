@@ -2,8 +2,10 @@
  *
  * These are O(blocks + tables) and never on the allocation path. They read the region tables
  * only, never a block's bytes, so whatever was written over the blocks cannot make them fault.
- * The validator also distrusts the tables themselves: it checks the maps word by word before it
- * walks them, so a damaged table gets a report, never a crash or an endless walk. */
+ * The validator also distrusts the tables themselves: it checks a region's descriptor against
+ * the layout its base and sizes give before it follows any of its pointers, and the maps word
+ * by word before it walks them, so a damaged table gets a report, never a crash or an endless
+ * walk. What it must trust is the region tree's links, by which it finds the regions. */
 #include "annotate.h"
 #include "index.h"
 #include "heap_error.h"
@@ -39,7 +41,7 @@ static void problem(struct checker *c, const char *what, const void *where)
 }
 
 struct totals {
-    size_t total, used, free, used_blocks, free_blocks;
+    size_t total, used, free, used_blocks, free_blocks, overhead;
 };
 
 static mapword word_mask(size_t from, size_t to, size_t w)  /* bits of word w in [from, to) */
@@ -89,10 +91,42 @@ static int check_maps(struct checker *c, const struct region *r)
     return c->problems != before;
 }
 
+/* The descriptor, before any of its pointers is followed: every pointer and size of the layout
+ * as region_layout gives it for the descriptor's own base, given and reserve (a wild write
+ * changes one of them, or the base, which moves the expected descriptor off r), and the sizes
+ * the tables are walked by within it. Arithmetic on the descriptor's words only. 0 if intact. */
+static int check_descriptor(struct checker *c, const struct region *r)
+{
+    uintptr_t lo = (uintptr_t)r->base, hi = lo + r->given, top = lo + r->reserve;
+    struct layout l;
+    struct region want;
+    int ok = hi >= lo && top >= hi && region_layout(lo, hi, top, &l) && l.desc == (uintptr_t)r &&
+             l.first == (uintptr_t)r->first;
+    if (ok) {
+        tables_layout(&want, (char *)l.tables, l.capacity);
+        ok = r->capacity == want.capacity && r->map_words == want.map_words &&
+             r->start == want.start && r->mark == want.mark && r->leaf == want.leaf &&
+             r->skip_levels == want.skip_levels && r->sum_levels == want.sum_levels &&
+             r->granules >= 1 && r->granules <= r->capacity &&
+             (uintptr_t)region_end(r) <= hi && r->sum_reach >= 1 && r->sum_reach <= r->sum_levels &&
+             (r->wild == NONE || r->wild < r->granules) &&
+             r->top >= r->first && r->top <= region_end(r) &&
+             r->clean >= r->first && r->clean <= region_end(r);
+        for (size_t k = 0; ok && k < want.skip_levels; k++)
+            ok = r->skip[k] == want.skip[k];
+        for (size_t k = 0; ok && k < want.sum_levels; k++)
+            ok = r->sum[k] == want.sum[k] && r->sat[k] == want.sat[k] && r->sum_size[k] == want.sum_size[k];
+    }
+    if (!ok)
+        problem(c, "region descriptor damaged (not the layout its base and sizes give)", r);
+    return !ok;
+}
+
 /* Walk one region's blocks, checking invariants 1-3 and adding up the totals. */
 static void check_region(struct checker *c, struct region *r, struct totals *t)
 {
-    if (check_maps(c, r))
+    t->overhead += r->given - r->granules * GRANULE;
+    if (check_descriptor(c, r) || check_maps(c, r))
         return;
     int prev_free = 0;
     for (size_t g = 0, end; g < r->granules; g = end) {
@@ -131,7 +165,7 @@ static int check_all(struct heap *h, heap_write_fn write, void *ctx)
 {
     struct out o = { write, ctx };
     struct checker c = { &o, 0 };
-    struct totals t = { 0, 0, 0, 0, 0 };
+    struct totals t = { 0, 0, 0, 0, 0, 0 };
     size_t regions = 0;
     if (rb_check(h->regions))
         problem(&c, "region tree links, colours or maxima broken", h);
@@ -139,7 +173,7 @@ static int check_all(struct heap *h, heap_write_fn write, void *ctx)
         check_region(&c, r, &t);
     if (regions != h->region_count || t.total != h->total_bytes || t.used != h->used_bytes ||
         t.free != h->free_bytes || t.used_blocks != h->used_blocks ||
-        t.free_blocks != h->free_blocks)
+        t.free_blocks != h->free_blocks || t.overhead != h->overhead_bytes)
         problem(&c, "heap counters differ from the walk", h);
     return c.problems;
 }

@@ -8,6 +8,8 @@
 #   host-valgrind  the runner under valgrind memcheck, reduced volume
 #   host-valgrind-annotate  lib built with -DKHEAP_VALGRIND=1: valgrind must catch the overrun
 #                  and the use after free in tests/host/overrun.c
+#   host-damage    a wild write over a region's descriptor or tables, byte by byte: heap_check
+#                  reports it and never faults (tests/host/damage.c, under ASan and UBSan)
 #   lib-symbols    lib/ calls nothing outside itself but mem* and the seam (nm -u)
 #   recipe-test    the README's recipe names exactly lib/files.mk's LIB_SRC, which compiles
 #                  freestanding and works against a stub seam
@@ -164,6 +166,16 @@ host-valgrind-annotate: $(VG_OVERRUN)
 	    echo "$@: valgrind reported the overrun and the use after free (exit $$status)"; \
 	else \
 	    echo "$$out" | tail -30; echo "$@: valgrind missed the overrun or the use after free (exit $$status)" >&2; exit 1; fi
+
+# heap_check against a wild write outside every block: white-box (it reads format.h to find the
+# descriptor and the tables), under ASan and UBSan, so a fault would fail the run.
+DAMAGE_TEST := $(ASAN_BUILD)/damage
+$(DAMAGE_TEST): $(call tobj,$(ASAN_BUILD),tests/host/damage.c $(LIB_TREE) $(HOST_SEAM))
+	$(CC) $(ASAN_FLAGS) -o $@ $^ -lpthread
+.PHONY: host-damage
+host-test: host-damage
+host-damage: $(DAMAGE_TEST)
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(DAMAGE_TEST)
 
 # The kernel's region chooser (kernel/regions.c) on the host, with synthetic memory maps. The
 # kernel prints uint64_t with %llx, right on i386 (unsigned long long) and the same size on

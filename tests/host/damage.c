@@ -1,0 +1,142 @@
+/* damage.c - a wild write outside every block: over a region's descriptor or its tables.
+ * heap_check must report it and never fault (this runs under ASan and UBSan), and once the
+ * byte is put back the heap checks clean again. White-box: it reads the layout in format.h to
+ * know where the descriptor and the tables are.
+ *
+ *   - every byte of every word of the descriptor after its tree node, three damages each
+ *     (the low bit, the high bit, all bits): never a fault; a change to any word the layout or
+ *     the walks depend on (pointers, sizes, levels, the counts the maps are read by) is reported;
+ *   - every byte of the tables (maps, skip bits, leaves, summary and its padding), all bits
+ *     flipped: never a fault, always reported.
+ * The tree node itself is not covered: heap_check follows its pointers to find the regions. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "format.h"
+
+#define ARENA (256 * 1024)
+
+static _Alignas(64) unsigned char arena[ARENA];
+static struct heap heap;
+static int failures;
+
+#define EXPECT(cond, ...)                                                   \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            failures++;                                                     \
+            if (failures <= 20) {                                           \
+                fprintf(stderr, "damage: " __VA_ARGS__);                    \
+                fprintf(stderr, "\n");                                      \
+            }                                                               \
+        }                                                                   \
+    } while (0)
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+
+/* A heap with a few hundred blocks, used and free, spread over the region. */
+static struct region *build(void)
+{
+    static void *p[256];
+    if (heap_init(&heap, arena, ARENA) != 0)
+        return NULL;
+    for (int i = 0; i < 3000; i++) {
+        int k = (int)(next() % 256);
+        if (p[k]) {
+            heap_free(&heap, p[k]);
+            p[k] = NULL;
+        } else {
+            p[k] = heap_alloc(&heap, 1 + next() % 700);
+        }
+    }
+    return (struct region *)(void *)heap.regions;    /* the node is the descriptor's first member */
+}
+
+/* Damage byte at with x, check, put it back, check again. Returns heap_check's count. */
+static int damaged_check(unsigned char *at, unsigned char x, const char *what, size_t off)
+{
+    unsigned char was = *at;
+    *at = (unsigned char)(was ^ x);
+    int found = heap_check(&heap);
+    *at = was;
+    EXPECT(heap_check(&heap) == 0, "%s +%zu: the heap does not check clean once the byte is back", what, off);
+    return found;
+}
+
+/* The descriptor's words the checker must find changed: named, with their sizes. */
+struct field {
+    const char *name;
+    size_t off, size;
+};
+
+int main(void)
+{
+    struct region *r = build();
+    if (!r || heap_check(&heap) != 0) {
+        fprintf(stderr, "damage: could not build a clean heap\n");
+        return 1;
+    }
+    if (r->skip_levels < 2 || r->sum_levels < 2) {
+        fprintf(stderr, "damage: the region is too small to have two skip and summary levels\n");
+        return 1;
+    }
+    struct field must[] = {
+        { "first", offsetof(struct region, first), sizeof r->first },
+        { "granules", offsetof(struct region, granules), sizeof r->granules },
+        { "capacity", offsetof(struct region, capacity), sizeof r->capacity },
+        { "start", offsetof(struct region, start), sizeof r->start },
+        { "mark", offsetof(struct region, mark), sizeof r->mark },
+        { "map_words", offsetof(struct region, map_words), sizeof r->map_words },
+        { "skip", offsetof(struct region, skip), r->skip_levels * sizeof r->skip[0] },
+        { "skip_levels", offsetof(struct region, skip_levels), sizeof r->skip_levels },
+        { "leaf", offsetof(struct region, leaf), sizeof r->leaf },
+        { "sum", offsetof(struct region, sum), r->sum_levels * sizeof r->sum[0] },
+        { "sat", offsetof(struct region, sat), r->sum_levels * sizeof r->sat[0] },
+        { "sum_levels", offsetof(struct region, sum_levels), sizeof r->sum_levels },
+        { "sum_size", offsetof(struct region, sum_size), r->sum_levels * sizeof r->sum_size[0] },
+        { "sum_reach", offsetof(struct region, sum_reach), sizeof r->sum_reach },
+        { "reach_end", offsetof(struct region, reach_end), sizeof r->reach_end },
+        { "wild", offsetof(struct region, wild), sizeof r->wild },
+        { "base", offsetof(struct region, base), sizeof r->base },
+        { "given", offsetof(struct region, given), sizeof r->given },
+    };
+    static const unsigned char damages[] = { 0x01, 0x80, 0xff };
+    unsigned char *d = (unsigned char *)r;
+    size_t tried = 0, reported = 0;
+
+    /* Every byte after the tree node, three damages each: never a fault. */
+    for (size_t off = sizeof(struct rb_node); off < sizeof *r; off++)
+        for (size_t k = 0; k < sizeof damages; k++) {
+            int found = damaged_check(d + off, damages[k], "descriptor", off);
+            tried++;
+            reported += found > 0;
+            for (size_t f = 0; f < sizeof must / sizeof must[0]; f++)
+                if (off >= must[f].off && off < must[f].off + must[f].size)
+                    EXPECT(found > 0, "descriptor %s +%zu ^ 0x%02x: not reported", must[f].name,
+                           off - must[f].off, damages[k]);
+        }
+    printf("damage: descriptor: %zu damages over %zu bytes, %zu reported, no fault\n", tried,
+           sizeof *r - sizeof(struct rb_node), reported);
+
+    /* Every byte of the tables, all bits flipped: reported, never a fault. They run from the
+     * start map to the last summary level's byte copies (region_layout may leave a few unused
+     * bytes after them: it measures the tables for the most granules the region could hold). */
+    size_t top = r->sum_levels - 1;
+    unsigned char *lo = (unsigned char *)r->start;
+    unsigned char *hi = r->sat[top] + (r->sum_size[top] + FANOUT - 1) / FANOUT * FANOUT;
+    size_t bytes = (size_t)(hi - lo), missed = 0;
+    for (unsigned char *at = lo; at < hi; at++)
+        if (damaged_check(at, 0xff, "tables", (size_t)(at - lo)) == 0 && missed++ < 5)
+            EXPECT(0, "tables +%zu (of %zu): all bits flipped, not reported", (size_t)(at - lo), bytes);
+    EXPECT(missed == 0, "tables: %zu of %zu damaged bytes not reported", missed, bytes);
+    printf("damage: tables: %zu bytes, each flipped: %zu not reported, no fault\n", bytes, missed);
+
+    if (failures) {
+        fprintf(stderr, "damage: %d failures\n", failures);
+        return 1;
+    }
+    printf("damage: ok\n");
+    return 0;
+}
