@@ -154,9 +154,9 @@ size_t region_layout(uintptr_t lo, uintptr_t hi, uintptr_t top, struct layout *l
 {
     if (top < hi)
         top = hi;
-    if (hi - lo < sizeof(struct region) + 4 * GRANULE)
+    if (hi - lo < REGION_GUARD + sizeof(struct region) + 4 * GRANULE)
         return 0;
-    l->desc = align_up(lo, GRANULE);
+    l->desc = align_up(lo, GRANULE) + REGION_GUARD;
     l->tables = l->desc + sizeof(struct region);
     size_t most = (align_down(top, GRANULE) - l->tables) / GRANULE;  /* granules, at most */
     if (most > MAX_GRANULES)

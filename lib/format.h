@@ -100,10 +100,11 @@ static inline int is_aligned(const struct region *r, size_t g)
 }
 
 /* ---- Region layout (format.c) ----------------------------------------------------------------
- * A region over [lo, hi) that may grow up to top puts its descriptor at lo rounded up to a
- * granule, its tables (covering top) right after it, and its blocks from `first`. The layout is
+ * A region over [lo, hi) that may grow up to top puts its descriptor REGION_GUARD bytes above lo
+ * rounded up to a granule, its tables (covering top) right after it, and its blocks from `first`. The layout is
  * a function of (lo, hi, top) alone, so heap_check can recompute it from a descriptor's base,
  * given and reserve and find a descriptor a wild write has changed. */
+#define REGION_GUARD 64   /* bytes below the descriptor the heap never uses (heap.c, Memory format) */
 struct layout {
     uintptr_t desc, tables, first, end;
     size_t table_bytes, capacity;

@@ -7,9 +7,13 @@
  * footer: what the allocator knows of it lies in tables at the start of its region, which no
  * pointer handed out can reach by running past its block's end.
  *
- *   [ descriptor | start map | mark map | skip bits | summary | pad ][ blocks ......... ]
- *   ^ base                                                          ^ first            ^ end
+ *   [ guard | descriptor | start map | mark map | skip bits | summary | pad ][ blocks ...... ]
+ *   ^ base                                                                  ^ first         ^ end
  *
+ *   - the guard: 64 bytes (REGION_GUARD) that the heap never uses or reads. What lies just
+ *     below a region is often another region (the kernel lays its CPUs' arenas back to back; on
+ *     the host a new mapping tends to land right under the last), so an overrun past the last
+ *     block there, if shorter than that, reaches no word of the heap's;
  *   - the descriptor (struct region, format.h) says where everything is; regions sit in a
  *     red-black tree keyed by address (rbtree.c): a pointer's region is found in O(log regions);
  *   - the start map has one bit per granule, set where a block starts, and one more bit for the
@@ -180,7 +184,7 @@ size_t heap_region_size(size_t block_bytes, size_t reserve)
     if (block_bytes > MAX_REQUEST || most > (size_t)-1 / 4)
         return 0;
     size_t want = (block_bytes + GRANULE - 1) / GRANULE;
-    size_t lo = block_bytes / GRANULE, hi = (block_bytes + most / 16 + sizeof(struct region)) / GRANULE + 8;
+    size_t lo = block_bytes / GRANULE, hi = (block_bytes + most / 16 + REGION_GUARD + sizeof(struct region)) / GRANULE + 8;
     while (lo < hi) {                    /* the fewest granules of memory that hold the block */
         size_t mid = lo + (hi - lo) / 2;
         if (region_layout(0, mid * GRANULE, reserve, &l) >= want)

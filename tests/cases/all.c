@@ -45,6 +45,7 @@ void case_misuse_returned(void);
 void case_misuse_no_header(void);
 void case_misuse_garbage(void);
 void case_misuse_overrun(void);
+void case_misuse_overrun_region_end(void);
 void case_misuse_use_after_free(void);
 
 #ifdef KHEAP_FAILTEST
@@ -96,6 +97,7 @@ const struct test_case allocator_cases[] = {
     { "misuse: pointer into a region the heap returned", case_misuse_returned },
     { "misuse: no header: writes around blocks change nothing", case_misuse_no_header },
     { "misuse: overruns past a block", case_misuse_overrun },
+    { "misuse: an overrun past a region's last block into the next region's guard", case_misuse_overrun_region_end },
     { "misuse: random garbage over random blocks, heap_check never faults", case_misuse_garbage },
     { "misuse: use after free (debug fill)", case_misuse_use_after_free },
 #ifdef KHEAP_FAILTEST

@@ -442,6 +442,31 @@ MISUSE_CASE(case_misuse_overrun)
     }
 }
 
+/* Two regions back to back, as the kernel lays out its CPUs' arenas: an overrun of up to 64
+ * bytes past the last block of the lower one lands in the guard below the upper one's
+ * descriptor, and neither region notices. */
+MISUSE_CASE(case_misuse_overrun_region_end)
+{
+    static _Alignas(16) unsigned char two[12288 + 8192];
+    struct mem_stats s;
+    REQUIRE(heap_init(&heap, two, 12288) == 0);
+    REQUIRE(heap_add_region(&heap, two + 12288, 8192) == 0);
+    heap_stats(&heap, &s);
+    unsigned char *p = heap_alloc(&heap, s.largest_free);    /* the lower region's whole rest */
+    REQUIRE(p != NULL);
+    CHECK(p + heap_usable_size(&heap, p) == two + 12288);      /* it ends where the upper begins */
+    for (unsigned v = 0; v < 256; v += 51) {
+        memset(p + heap_usable_size(&heap, p), (int)v, 64);
+        VALID(&heap);
+        void *q = heap_alloc(&heap, 100);                      /* from the upper region */
+        CHECK(q != NULL && (unsigned char *)q > two + 12288);
+        CHECK(heap_free(&heap, q) == 0);
+    }
+    CHECK(heap_free(&heap, p) == 0);
+    VALID(&heap);
+    CHECK(err_log.count == 0);
+}
+
 /* Debug fill: a write into a freed block is reported when that block is handed out again. */
 MISUSE_CASE(case_misuse_use_after_free)
 {

@@ -7,7 +7,9 @@
  *     (the low bit, the high bit, all bits): never a fault; a change to any word the layout or
  *     the walks depend on (pointers, sizes, levels, the counts the maps are read by) is reported;
  *   - every byte of the tables (maps, skip bits, leaves, summary and its padding), all bits
- *     flipped: never a fault, always reported.
+ *     flipped: never a fault, always reported;
+ *   - the guard below the descriptor (an overrun from the memory below the region): garbage
+ *     over all of it changes nothing, and the heap goes on as before.
  * The tree node itself is not covered: heap_check follows its pointers to find the regions. */
 #include <stddef.h>
 #include <stdint.h>
@@ -132,6 +134,16 @@ int main(void)
             EXPECT(0, "tables +%zu (of %zu): all bits flipped, not reported", (size_t)(at - lo), bytes);
     EXPECT(missed == 0, "tables: %zu of %zu damaged bytes not reported", missed, bytes);
     printf("damage: tables: %zu bytes, each flipped: %zu not reported, no fault\n", bytes, missed);
+
+    /* The guard: garbage over every byte of it is no damage at all. */
+    unsigned char *guard = (unsigned char *)r - REGION_GUARD;
+    EXPECT(guard >= (unsigned char *)r->base, "the descriptor has no guard of %d bytes below it", REGION_GUARD);
+    for (int i = 0; i < REGION_GUARD; i++)
+        guard[i] = (unsigned char)next();
+    EXPECT(heap_check(&heap) == 0, "garbage over the guard was reported as damage");
+    void *p = heap_alloc(&heap, 100);
+    EXPECT(p && heap_free(&heap, p) == 0 && heap_check(&heap) == 0, "the heap did not go on after the guard was overwritten");
+    printf("damage: guard: %d bytes of garbage below the descriptor, heap_check clean\n", REGION_GUARD);
 
     if (failures) {
         fprintf(stderr, "damage: %d failures\n", failures);

@@ -70,7 +70,7 @@ static int damage(void)
     free(p);
     if (!q || mapping_of(q, &lo, &hi) != 0 || (uintptr_t)q - lo < 1024)
         return 2;
-    /* the start and free maps come right after the descriptor: flip bits there */
+    /* the region's descriptor and the start map after it: flip bits there */
     for (uintptr_t at = lo + 256; at < (uintptr_t)q && at < lo + 1024; at++)
         *(volatile unsigned char *)at ^= 0x5a;
     exit(0);                        /* no more calls into the heap; the exit check runs */
