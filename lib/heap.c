@@ -215,19 +215,31 @@ static void account_free(struct heap *h, size_t bytes)
 /* Lay a region out over [start, start + size), its tables covering start + reserve: descriptor,
  * tables, one free block. Memory that holds zeros needs no clearing of the tables (a large
  * reserve's tables are mostly pages nobody has touched). */
-/* The heap remembers the last few regions it gave back, to name a later free into one. */
+/* The heap remembers the last HEAP_RETURNED regions it gave back and was not given again, to
+ * name a later free into one: oldest first, then empty slots (lo == hi == 0). A full list drops
+ * its oldest; a region added again leaves the list, and the rest close up behind it, so a
+ * region given back and added again many times never pushes out one that is still gone. */
 static void returned_remember(struct heap *h, uintptr_t lo, uintptr_t hi)
 {
-    h->returned[h->returned_next].lo = lo;
-    h->returned[h->returned_next].hi = hi;
-    h->returned_next = (h->returned_next + 1) % HEAP_RETURNED;
+    unsigned n = 0;
+    while (n < HEAP_RETURNED && h->returned[n].hi)
+        n++;
+    if (n == HEAP_RETURNED) {
+        memmove(&h->returned[0], &h->returned[1], (HEAP_RETURNED - 1) * sizeof h->returned[0]);
+        n--;
+    }
+    h->returned[n].lo = lo;
+    h->returned[n].hi = hi;
 }
 
 static void returned_forget(struct heap *h, uintptr_t lo, uintptr_t hi)
 {
+    unsigned k = 0;
     for (unsigned i = 0; i < HEAP_RETURNED; i++)
-        if (h->returned[i].lo < hi && lo < h->returned[i].hi)
-            h->returned[i].lo = h->returned[i].hi = 0;
+        if (!(h->returned[i].lo < hi && lo < h->returned[i].hi))
+            h->returned[k++] = h->returned[i];
+    for (; k < HEAP_RETURNED; k++)
+        h->returned[k].lo = h->returned[k].hi = 0;
 }
 
 void heap_note_returned(struct heap *h, const void *start, size_t size)

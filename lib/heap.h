@@ -79,10 +79,10 @@ struct heap {
     size_t   peak_used_bytes, min_free_bytes, region_count, overhead_bytes;
     uint64_t alloc_count, free_count, failed_count, error_count;
     unsigned flags; /* HEAP_F_* */
-    /* The last HEAP_RETURNED regions given back, [lo, hi): a pointer into one is named
-     * MEM_ERR_RETURNED rather than "outside the heap". Adding a region drops those it overlaps. */
+    /* The last HEAP_RETURNED regions given back, [lo, hi), oldest first: a pointer into one is
+     * named MEM_ERR_RETURNED rather than "outside the heap". Adding a region drops those it
+     * overlaps. */
     struct { uintptr_t lo, hi; } returned[HEAP_RETURNED];
-    unsigned returned_next;
 };
 
 #define HEAP_F_POISON 1u /* debug mode: fill freed payloads, verify the fill when handed out again */
