@@ -5,7 +5,8 @@
  * The validator also distrusts the tables themselves: it checks a region's descriptor against
  * the layout its base and sizes give before it follows any of its pointers, and the maps word
  * by word before it walks them, so a damaged table gets a report, never a crash or an endless
- * walk. What it must trust is the region tree's links, by which it finds the regions. */
+ * walk. The region tree's links, by which it finds the regions, are sealed (rbtree.c): it
+ * follows none whose seal does not match. */
 #include "annotate.h"
 #include "index.h"
 #include "heap_error.h"
@@ -167,8 +168,10 @@ static int check_all(struct heap *h, heap_write_fn write, void *ctx)
     struct checker c = { &o, 0 };
     struct totals t = { 0, 0, 0, 0, 0, 0 };
     size_t regions = 0;
-    if (rb_check(h->regions))
+    if (rb_check(h->regions)) {          /* its links cannot be trusted: nothing more to walk */
         problem(&c, "region tree links, colours or maxima broken", h);
+        return c.problems;
+    }
     for (struct region *r = region_first(h); r && regions <= h->region_count; r = region_next(r), regions++)
         check_region(&c, r, &t);
     if (regions != h->region_count || t.total != h->total_bytes || t.used != h->used_bytes ||

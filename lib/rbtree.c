@@ -4,7 +4,13 @@
  *
  * Why red-black: insert and erase are O(log n) worst case with at most three rotations, the
  * colour fits in the low bit of the parent pointer, and the subtree maximum is cheap to keep:
- * a rotation changes the subtrees of only the two nodes it turns. */
+ * a rotation changes the subtrees of only the two nodes it turns.
+ *
+ * The nodes live in the memory they index (a region's descriptor), where a wild write can reach
+ * them. Each node seals its links (parent, colour, children) with its own address: every write
+ * of a link goes through set_parent, set_red or set_child, which reseal the node written, and
+ * rb_check trusts a node's links only when its seal matches. Links change only when a region
+ * comes or goes, so sealing costs nothing on the allocation path. */
 #include "rbtree.h"
 
 #define RED ((uintptr_t)1)
@@ -14,13 +20,33 @@ static struct rb_node *parent(const struct rb_node *n)
     return (struct rb_node *)(n->parent_color & ~RED);
 }
 static int is_red(const struct rb_node *n) { return n && (n->parent_color & RED); }
+
+/* A multiply-xorshift mix of the links and the address: a damaged word changes it. */
+static uintptr_t seal_of(const struct rb_node *n)
+{
+    const uintptr_t k = (uintptr_t)0x9e3779b97f4a7c15ull;   /* odd in 32 bits too */
+    uintptr_t s = (uintptr_t)n * k;
+    s = (s ^ n->parent_color) * k;
+    s = (s ^ (uintptr_t)n->child[0]) * k;
+    s = (s ^ (uintptr_t)n->child[1]) * k;
+    return s ^ (s >> (4 * sizeof s - 3));
+}
+static void reseal(struct rb_node *n) { n->seal = seal_of(n); }
+
 static void set_parent(struct rb_node *n, struct rb_node *p)
 {
     n->parent_color = (uintptr_t)p | (n->parent_color & RED);
+    reseal(n);
 }
 static void set_red(struct rb_node *n, int red)
 {
     n->parent_color = (n->parent_color & ~RED) | (red ? RED : 0);
+    reseal(n);
+}
+static void set_child(struct rb_node *n, int i, struct rb_node *c)
+{
+    n->child[i] = c;
+    reseal(n);
 }
 
 /* n->max from n's own size and its children's maxima. */
@@ -60,7 +86,7 @@ static void relink(struct rb_node **root, struct rb_node *old, struct rb_node *n
     if (!p)
         *root = n;
     else
-        p->child[p->child[1] == old] = n;
+        set_child(p, p->child[1] == old, n);
     if (n)
         set_parent(n, p);
 }
@@ -69,11 +95,11 @@ static void relink(struct rb_node **root, struct rb_node *old, struct rb_node *n
 static void rotate(struct rb_node **root, struct rb_node *x, int d)
 {
     struct rb_node *y = x->child[!d];
-    x->child[!d] = y->child[d];
+    set_child(x, !d, y->child[d]);
     if (y->child[d])
         set_parent(y->child[d], x);
     relink(root, x, y);
-    y->child[d] = x;
+    set_child(y, d, x);
     set_parent(x, y);
     recompute(x);
     recompute(y);
@@ -81,15 +107,17 @@ static void rotate(struct rb_node **root, struct rb_node *x, int d)
 
 void rb_insert(struct rb_node **root, struct rb_node *n)
 {
-    struct rb_node *p = NULL, **link = root;
-    while (*link) {
-        p = *link;
-        link = &p->child[n > p];
-    }
+    struct rb_node *p = NULL;
+    for (struct rb_node *q = *root; q; q = q->child[n > q])
+        p = q;
     n->child[0] = n->child[1] = NULL;
     n->parent_color = (uintptr_t)p | RED;
+    reseal(n);
     n->max = n->size;
-    *link = n;
+    if (p)
+        set_child(p, n > p, n);
+    else
+        *root = n;
     for (struct rb_node *q = p; q && q->max < n->max; q = parent(q))
         q->max = n->max;
 
@@ -178,11 +206,11 @@ void rb_erase(struct rb_node **root, struct rb_node *z)
         } else {
             xp = parent(y);
             relink(root, y, x);
-            y->child[1] = z->child[1];
+            set_child(y, 1, z->child[1]);
             set_parent(y->child[1], y);
         }
         relink(root, z, y);
-        y->child[0] = z->child[0];
+        set_child(y, 0, z->child[0]);
         set_parent(y->child[0], y);
         set_red(y, is_red(z));
         y->max = z->max;                 /* y stands for z's subtree: its old maximum above */
@@ -214,14 +242,15 @@ struct rb_node *rb_next(struct rb_node *n)
     return p;
 }
 
-/* The black height of n's subtree, or -1 if any rule is broken in it: parent links, address
- * order within (lo, hi), no red node with a red child, equal black heights, exact maxima. */
+/* The black height of n's subtree, or -1 if any rule is broken in it: its seal (checked before
+ * any of its links is followed), parent links, address order within (lo, hi), no red node with a
+ * red child, equal black heights, exact maxima. */
 static int check_subtree(const struct rb_node *n, const struct rb_node *p,
                          const struct rb_node *lo, const struct rb_node *hi)
 {
     if (!n)
         return 1;
-    if (parent(n) != p || (lo && n <= lo) || (hi && n >= hi))
+    if (n->seal != seal_of(n) || parent(n) != p || (lo && n <= lo) || (hi && n >= hi))
         return -1;
     if (is_red(n) && (is_red(n->child[0]) || is_red(n->child[1])))
         return -1;

@@ -3,14 +3,14 @@
  * byte is put back the heap checks clean again. White-box: it reads the layout in format.h to
  * know where the descriptor and the tables are.
  *
- *   - every byte of every word of the descriptor after its tree node, three damages each
- *     (the low bit, the high bit, all bits): never a fault; a change to any word the layout or
- *     the walks depend on (pointers, sizes, levels, the counts the maps are read by) is reported;
+ *   - every byte of each of three regions' descriptors, their tree nodes included, three damages
+ *     each (the low bit, the high bit, all bits): never a fault; a change to any word the layout,
+ *     the walks or the region tree depend on (pointers, sizes, levels, the counts the maps are
+ *     read by, links, seals, maxima) is reported;
  *   - every byte of the tables (maps, skip bits, leaves, summary and its padding), all bits
  *     flipped: never a fault, always reported;
  *   - the guard below the descriptor (an overrun from the memory below the region): garbage
- *     over all of it changes nothing, and the heap goes on as before.
- * The tree node itself is not covered: heap_check follows its pointers to find the regions. */
+ *     over all of it changes nothing, and the heap goes on as before. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,9 +18,10 @@
 #include <string.h>
 #include "format.h"
 
-#define ARENA (256 * 1024)
+#define ARENA (96 * 1024)
+#define REGIONS 3
 
-static _Alignas(64) unsigned char arena[ARENA];
+static _Alignas(64) unsigned char arena[REGIONS][ARENA];
 static struct heap heap;
 static int failures;
 
@@ -38,12 +39,16 @@ static int failures;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 
-/* A heap with a few hundred blocks, used and free, spread over the region. */
+/* A heap of three regions (a tree with links to damage) and a few hundred blocks, used and
+ * free; returns the root region. */
 static struct region *build(void)
 {
     static void *p[256];
-    if (heap_init(&heap, arena, ARENA) != 0)
+    if (heap_init(&heap, arena[0], ARENA) != 0)
         return NULL;
+    for (int i = 1; i < REGIONS; i++)
+        if (heap_add_region(&heap, arena[i], ARENA) != 0)
+            return NULL;
     for (int i = 0; i < 3000; i++) {
         int k = (int)(next() % 256);
         if (p[k]) {
@@ -85,6 +90,7 @@ int main(void)
         return 1;
     }
     struct field must[] = {
+        { "tree node", offsetof(struct region, node), sizeof r->node },
         { "first", offsetof(struct region, first), sizeof r->first },
         { "granules", offsetof(struct region, granules), sizeof r->granules },
         { "capacity", offsetof(struct region, capacity), sizeof r->capacity },
@@ -105,35 +111,45 @@ int main(void)
         { "given", offsetof(struct region, given), sizeof r->given },
     };
     static const unsigned char damages[] = { 0x01, 0x80, 0xff };
-    unsigned char *d = (unsigned char *)r;
     size_t tried = 0, reported = 0;
 
-    /* Every byte after the tree node, three damages each: never a fault. */
-    for (size_t off = sizeof(struct rb_node); off < sizeof *r; off++)
-        for (size_t k = 0; k < sizeof damages; k++) {
-            int found = damaged_check(d + off, damages[k], "descriptor", off);
-            tried++;
-            reported += found > 0;
-            for (size_t f = 0; f < sizeof must / sizeof must[0]; f++)
-                if (off >= must[f].off && off < must[f].off + must[f].size)
-                    EXPECT(found > 0, "descriptor %s +%zu ^ 0x%02x: not reported", must[f].name,
-                           off - must[f].off, damages[k]);
-        }
-    printf("damage: descriptor: %zu damages over %zu bytes, %zu reported, no fault\n", tried,
-           sizeof *r - sizeof(struct rb_node), reported);
+    /* Every byte of every descriptor, three damages each: never a fault. */
+    int regions = 0;
+    for (struct region *q = region_first(&heap); q; q = region_next(q), regions++) {
+        unsigned char *d = (unsigned char *)q;
+        for (size_t off = 0; off < sizeof *q; off++)
+            for (size_t k = 0; k < sizeof damages; k++) {
+                int found = damaged_check(d + off, damages[k], "descriptor", off);
+                tried++;
+                reported += found > 0;
+                for (size_t f = 0; f < sizeof must / sizeof must[0]; f++)
+                    if (off >= must[f].off && off < must[f].off + must[f].size)
+                        EXPECT(found > 0, "region %d's descriptor %s +%zu ^ 0x%02x: not reported", regions,
+                               must[f].name, off - must[f].off, damages[k]);
+            }
+    }
+    EXPECT(regions == REGIONS, "%d regions, not %d", regions, REGIONS);
+    EXPECT(r->node.child[0] && r->node.child[1], "the root region has not two children to damage");
+    printf("damage: descriptors: %zu damages over %d x %zu bytes, %zu reported, no fault\n", tried, regions,
+           sizeof *r, reported);
 
-    /* Every byte of the tables, all bits flipped: reported, never a fault. They run from the
-     * start map to the last summary level's byte copies (region_layout may leave a few unused
-     * bytes after them: it measures the tables for the most granules the region could hold). */
-    size_t top = r->sum_levels - 1;
-    unsigned char *lo = (unsigned char *)r->start;
-    unsigned char *hi = r->sat[top] + (r->sum_size[top] + FANOUT - 1) / FANOUT * FANOUT;
-    size_t bytes = (size_t)(hi - lo), missed = 0;
-    for (unsigned char *at = lo; at < hi; at++)
-        if (damaged_check(at, 0xff, "tables", (size_t)(at - lo)) == 0 && missed++ < 5)
-            EXPECT(0, "tables +%zu (of %zu): all bits flipped, not reported", (size_t)(at - lo), bytes);
+    /* Every byte of every region's tables, all bits flipped: reported, never a fault. They run
+     * from the start map to the last summary level's byte copies (region_layout may leave a few
+     * unused bytes after them: it measures the tables for the most granules the region could
+     * hold). */
+    size_t bytes = 0, missed = 0;
+    for (struct region *q = region_first(&heap); q; q = region_next(q)) {
+        size_t top = q->sum_levels - 1;
+        unsigned char *lo = (unsigned char *)q->start;
+        unsigned char *hi = q->sat[top] + (q->sum_size[top] + FANOUT - 1) / FANOUT * FANOUT;
+        for (unsigned char *at = lo; at < hi; at++, bytes++)
+            if (damaged_check(at, 0xff, "tables", (size_t)(at - lo)) == 0 && missed++ < 5)
+                EXPECT(0, "tables +%zu (of %zu): all bits flipped, not reported", (size_t)(at - lo),
+                       (size_t)(hi - lo));
+    }
     EXPECT(missed == 0, "tables: %zu of %zu damaged bytes not reported", missed, bytes);
-    printf("damage: tables: %zu bytes, each flipped: %zu not reported, no fault\n", bytes, missed);
+    printf("damage: tables: %zu bytes in %d regions, each flipped: %zu not reported, no fault\n", bytes,
+           regions, missed);
 
     /* The guard: garbage over every byte of it is no damage at all. */
     unsigned char *guard = (unsigned char *)r - REGION_GUARD;
