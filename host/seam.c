@@ -3,6 +3,11 @@
  * The default heap grows in steps of at least KHEAP_STEP bytes; a request larger than that gets
  * a region of its own, which may grow in place (see seam_grow) and goes back to the kernel
  * (munmap) as soon as it is entirely free.
+ *
+ * Every region's reservation is followed by one more page with no access (GUARD): mmap tends to
+ * place a new mapping right under the last, so without it an overrun past the last block of a
+ * region ran straight into the descriptor of the region above. With it, the overrun faults
+ * where it happens, in the program's code.
  * Nothing here allocates: it must work under a malloc that is this very heap. */
 #include <errno.h>
 #include <pthread.h>
@@ -14,6 +19,7 @@
 
 #define KHEAP_STEP ((size_t)4 << 20)   /* 4 MiB: few regions, little untouched RSS */
 #define PAGE       ((size_t)4096)
+#define GUARD      PAGE                /* no access, after every reservation */
 
 static struct fork_lock heap_lock = FORK_LOCK_INIT;
 FORK_LOCK_INSIDE(heap_inside);
@@ -76,32 +82,33 @@ static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(PAGE - 1); }
  * mapped), inside a reservation of twice that: address space with no access, which seam_extend
  * opens when a block at the region's end grows by realloc. A buffer grown in small steps then
  * moves only when it has doubled, as it does under an allocator that uses mremap. */
+/* room bytes of address space with no access, and the guard page after them. */
+static void *reserve(size_t room)
+{
+    void *p = mmap(NULL, room + GUARD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 int seam_grow(size_t need, struct seam_region *out)
 {
-    if (need <= KHEAP_STEP) {
-        void *p = mmap(NULL, KHEAP_STEP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return -1;
-        *out = (struct seam_region){ p, KHEAP_STEP, KHEAP_STEP };
-        return 0;
-    }
     if (need > ((size_t)-1 >> 2))
         return -1;
-    size_t room = page_up(2 * need);
     int saved = errno;              /* a malloc that succeeds leaves errno alone */
-    void *p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {          /* under ulimit -v the reserve may not fit where the block does */
+    size_t room = need <= KHEAP_STEP ? KHEAP_STEP : page_up(2 * need);
+    void *p = reserve(room);
+    if (!p && need > KHEAP_STEP) {  /* under ulimit -v the reserve may not fit where the block does */
         room = page_up(need);
-        p = mmap(NULL, room, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-            return -1;
-        errno = saved;
+        p = reserve(room);
     }
-    if (seam_extend(p, need) != 0) {
-        munmap(p, room);
+    if (!p)
+        return -1;
+    errno = saved;
+    size_t open = need <= KHEAP_STEP ? KHEAP_STEP : need;
+    if (seam_extend(p, open) != 0) {
+        seam_unmap(p, room);
         return -1;
     }
-    *out = (struct seam_region){ p, need, room };
+    *out = (struct seam_region){ p, open, room };
     return 0;
 }
 
@@ -118,4 +125,5 @@ int seam_release_wanted(void *start, size_t size)
     return size > KHEAP_STEP ? 0 : -1;
 }
 
-void seam_unmap(void *start, size_t size) { munmap(start, size); } /* to the end of the last page */
+/* The reservation and its guard page (size is the reservation, as seam_grow gave it). */
+void seam_unmap(void *start, size_t size) { munmap(start, page_up(size) + GUARD); }

@@ -262,6 +262,88 @@ static void test_own_region(void **state)
     assert_int_equal(mem_check(), 0);
 }
 
+/* ---- The page after each region ------------------------------------------------------------ */
+
+struct dumped { char text[1 << 16]; size_t n; };
+
+static void dump_sink(void *ctx, const char *text, size_t len)
+{
+    struct dumped *d = ctx;
+    if (d->n + len < sizeof d->text) {
+        memcpy(d->text + d->n, text, len);
+        d->n += len;
+    }
+}
+
+/* The perms of the mapping that holds address a in /proc/self/maps ("" if none). */
+static const char *perms_at(uintptr_t a, char out[8])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    unsigned long lo, hi;
+    char perms[8];
+    out[0] = 0;
+    while (f && fscanf(f, "%lx-%lx %7s%*[^\n]", &lo, &hi, perms) == 3)
+        if (a >= lo && a < hi) {
+            strcpy(out, perms);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return out;
+}
+
+/* Every region the host maps is followed by a page with no access (host/seam.c): an overrun past
+ * a region's last block faults at once, where it happens, instead of running into the region
+ * mmap placed just above it. Two step regions at least, then a write one byte past the end of
+ * one of them, in a child: it must die of SIGSEGV. */
+static void test_region_guard_page(void **state)
+{
+    (void)state;
+    enum { MAXB = 256, SIZE = 256 * 1024 };
+    static void *p[MAXB];
+    size_t count = (stats().free_bytes + 2 * STEP) / SIZE + 2;
+    assert_true(count <= MAXB);
+    for (size_t i = 0; i < count; i++)
+        assert_non_null(p[i] = mem_alloc(SIZE));
+    static struct dumped d;
+    d.n = 0;
+    unsigned long st = mem_lock();
+    heap_dump(mem_heap(), dump_sink, &d);
+    mem_unlock(st);
+    d.text[d.n] = 0;
+    int regions = 0;
+    uintptr_t a_step_end = 0;
+    for (const char *line = d.text; (line = strstr(line, "region ")) != NULL; line++) {
+        unsigned long base, size;
+        if (sscanf(line, "region %*u at 0x%lx size %lu", &base, &size) != 2)
+            continue;
+        uintptr_t end = ((uintptr_t)base + size + 4095) & ~(uintptr_t)4095;
+        char perms[8];
+        if (strcmp(perms_at(end, perms), "---p"))
+            print_error("region at 0x%lx, %lu bytes: the page after it is \"%s\", not ---p\n", base, size, perms);
+        assert_string_equal(perms, "---p");
+        if (size == STEP)
+            a_step_end = (uintptr_t)base + size;
+        regions++;
+    }
+    printf("# guard pages: %d regions, each followed by a page with no access\n", regions);
+    assert_true(regions >= 2 && a_step_end);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);                       /* cmocka's handler would catch it */
+        *(volatile unsigned char *)a_step_end = 1;     /* one byte past the region's last block */
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    for (size_t i = 0; i < count; i++)
+        mem_free(p[i]);
+    assert_int_equal(mem_check(), 0);
+}
+
 /* A buffer grown by realloc in small steps far past a step (the way a program reads a file of
  * unknown length): the data stays, the old regions go back as the block moves, and the block
  * moves only a few times (its region grows in place), not once per step. */
@@ -612,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_calloc_default),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_own_region),
+        cmocka_unit_test(test_region_guard_page),
         cmocka_unit_test(test_causes),
         cmocka_unit_test(test_realloc_growth),
         cmocka_unit_test(test_realloc_aligned_grows),
