@@ -70,7 +70,8 @@ int    arena_add_region(struct arena_set *s, unsigned which, void *start, size_t
 /* Give back the entirely free region that starts at start, from whichever arena has it: 0, or -1. */
 int    arena_remove_region(struct arena_set *s, void *start);
 
-/* Caller `who` (any number: taken modulo count) allocates from its arena, then the others. */
+/* Caller `who` (any number: taken modulo count) allocates from its arena (grown first, in a set
+ * with ARENA_F_GROW), then the others. */
 void  *arena_alloc(struct arena_set *s, unsigned who, size_t size);
 /* To the owning arena, under its lock. 0 or the error reported (the set's error handler is
  * mem_set_error_handler's, called with no lock held). */

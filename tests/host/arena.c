@@ -488,6 +488,10 @@ static void test_grow(void)
     set.flags = ARENA_F_GROW;
     mem_set_error_handler(record);
     struct mem_stats one;
+    /* arena_alloc grows an empty arena as the rest of the family does (arena.h) */
+    void *first = arena_alloc(&set, 1, 100);
+    CHECK(first && arena_owner(&set, first) == 1);
+    CHECK(arena_free(&set, first) == 0);
     unsigned char *p = arena_aligned_alloc(&set, 1, MEM_ALIGN, 100);
     CHECK(p && arena_owner(&set, p) == 1);
     arena_stats(&set, 1, &one);
@@ -539,6 +543,13 @@ static void test_grow(void)
     struct mem_stats all;
     arena_stats(&set, ARENA_ALL, &all);
     CHECK(all.used_blocks == 0 && all.region_count == 3 && all.failed_count == 0);
+
+    /* One arena that grows: arena_alloc maps its first region too. */
+    setup(1, 32);
+    set.flags = ARENA_F_GROW;
+    void *one_p = arena_alloc(&set, 0, 1000);
+    CHECK(one_p && arena_owner(&set, one_p) == 0);
+    CHECK(arena_free(&set, one_p) == 0 && arena_check(&set, ARENA_ALL) == 0);
     mem_set_error_handler(NULL);
 }
 
