@@ -94,16 +94,16 @@ int seam_grow(size_t need, struct seam_region *out)
     if (need > ((size_t)-1 >> 2))
         return -1;
     int saved = errno;              /* a malloc that succeeds leaves errno alone */
-    size_t room = need <= KHEAP_STEP ? KHEAP_STEP : page_up(2 * need);
+    int step = need <= KHEAP_STEP;  /* a step of ordinary growth, or a region of its own */
+    size_t open = step ? KHEAP_STEP : need, room = step ? KHEAP_STEP : page_up(2 * need);
     void *p = reserve(room);
-    if (!p && need > KHEAP_STEP) {  /* under ulimit -v the reserve may not fit where the block does */
+    if (!p && !step) {              /* under ulimit -v the reserve may not fit where the block does */
         room = page_up(need);
         p = reserve(room);
     }
     if (!p)
         return -1;
     errno = saved;
-    size_t open = need <= KHEAP_STEP ? KHEAP_STEP : need;
     if (seam_extend(p, open) != 0) {
         seam_unmap(p, room);
         return -1;

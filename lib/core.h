@@ -22,8 +22,9 @@ void  *heap_realloc_quiet(struct heap *h, void *p, size_t n, struct fault *f);
 size_t heap_usable_size_quiet(struct heap *h, const void *p, struct fault *f);
 
 /* heap_alloc and heap_free with a lock taken around the core and the report made after it, for
- * a caller that locks per call (arena.c's one arena): the core inlined between the two calls
- * costs what a caller's lock around heap_alloc does, with no layer of calls between. */
+ * a caller that locks per call (arena.c: one arena, and malloc's first try in any arena): the
+ * core inlined between the two calls costs what a caller's lock around heap_alloc does, with no
+ * layer of calls between. */
 typedef unsigned long (*heap_lock_fn)(void *ctx);
 typedef void (*heap_unlock_fn)(void *ctx, unsigned long state);
 void  *heap_alloc_locked(struct heap *h, size_t n, heap_lock_fn lock, heap_unlock_fn unlock, void *ctx);

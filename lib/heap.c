@@ -98,7 +98,6 @@
 
 /* ---- Sizes --------------------------------------------------------------------------------- */
 
-
 /* Granules for a request of n bytes at alignment align, or 0 when n is 0 or absurd. */
 static size_t granules_for(size_t n, size_t align)
 {
@@ -212,9 +211,6 @@ static void account_free(struct heap *h, size_t bytes)
     h->free_bytes += bytes;
 }
 
-/* Lay a region out over [start, start + size), its tables covering start + reserve: descriptor,
- * tables, one free block. Memory that holds zeros needs no clearing of the tables (a large
- * reserve's tables are mostly pages nobody has touched). */
 /* The heap remembers the last HEAP_RETURNED regions it gave back and was not given again, to
  * name a later free into one: oldest first, then empty slots (lo == hi == 0). A full list drops
  * its oldest; a region added again leaves the list, and the rest close up behind it, so a
@@ -255,6 +251,9 @@ static int returned_holds(const struct heap *h, const void *p)
     return 0;
 }
 
+/* Lay a region out over [start, start + size), its tables covering start + reserve: descriptor,
+ * tables, one free block. Memory that holds zeros needs no clearing of the tables (a large
+ * reserve's tables are mostly pages nobody has touched). */
 static int region_add(struct heap *h, void *start, size_t size, size_t reserve, unsigned flags)
 {
     uintptr_t lo = (uintptr_t)start, hi = lo + size, top = lo + reserve;

@@ -24,7 +24,6 @@
 
 const char *heap_index_name(void) { return "tree"; }
 
-static size_t align_up_fanout(size_t n) { return (n + FANOUT - 1) / FANOUT * FANOUT; }
 
 /* ---- A node's 16 children at once ---------------------------------------------------------
  * The leaves and the saturated copies of the entries above (r->sat) are bytes, so a node's 16
@@ -317,7 +316,7 @@ int index_check(const struct region *r)
 {
     int bad = 0;
     size_t best = 0;
-    for (size_t c = 0; c < align_up_fanout(r->map_words); c++) {
+    for (size_t c = 0; c < align_up(r->map_words, FANOUT); c++) {
         size_t m = c < r->map_words && (r->start[c] & r->mark[c]) ? chunk_max(r, c) : 0;
         bad += r->leaf[c] != (m < LEAF_FULL ? m : LEAF_FULL);
         best = m > best ? m : best;
@@ -328,7 +327,7 @@ int index_check(const struct region *r)
     }
     for (size_t k = 1; k < r->sum_levels; k++) {
         const uint32_t *below = r->sum[k - 1];
-        for (size_t i = 0; i < align_up_fanout(r->sum_size[k - 1]); i++) {
+        for (size_t i = 0; i < align_up(r->sum_size[k - 1], FANOUT); i++) {
             best = below[i] > best ? below[i] : best;
             if (i % FANOUT == FANOUT - 1) {
                 bad += r->sum[k][i / FANOUT] != (k < r->sum_reach ? best : 0);
@@ -337,7 +336,7 @@ int index_check(const struct region *r)
         }
     }
     for (size_t k = 0; k < r->sum_levels; k++)   /* the byte copies, padding included */
-        for (size_t i = 0; i < align_up_fanout(r->sum_size[k]); i++)
+        for (size_t i = 0; i < align_up(r->sum_size[k], FANOUT); i++)
             bad += r->sat[k][i] != (r->sum[k][i] < LEAF_FULL ? r->sum[k][i] : LEAF_FULL);
     size_t last = start_before(r, r->granules);
     bad += r->wild != (is_free(r, last) ? last : NONE);

@@ -141,7 +141,7 @@ int main(void)
     for (struct region *q = region_first(&heap); q; q = region_next(q)) {
         size_t top = q->sum_levels - 1;
         unsigned char *lo = (unsigned char *)q->start;
-        unsigned char *hi = q->sat[top] + (q->sum_size[top] + FANOUT - 1) / FANOUT * FANOUT;
+        unsigned char *hi = q->sat[top] + align_up(q->sum_size[top], FANOUT);
         for (unsigned char *at = lo; at < hi; at++, bytes++)
             if (damaged_check(at, 0xff, "tables", (size_t)(at - lo)) == 0 && missed++ < 5)
                 EXPECT(0, "tables +%zu (of %zu): all bits flipped, not reported", (size_t)(at - lo),
