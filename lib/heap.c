@@ -83,7 +83,9 @@
  *   alloc, aligned_alloc: O(log regions) to choose the region, O(log granules) to descend its
  *   summary (16 entries a level), then one chunk: its free starts, at most 64. free, realloc in
  *   place: O(1) map work plus, when a block does not end in its own chunk, O(log granules) for
- *   the skip bits; then the summary: its changed entries up to the first that stays the same.
+ *   the skip bits; then the summary: its changed entries up to the first that stays the same
+ *   (none when an allocation cuts the block the last one cut, or a free merges with it: the
+ *   index keeps that block, like the region's free last block, out of the summary).
  *   realloc that moves adds one copy; calloc adds the clearing (none in a fresh zeroed region).
  *   heap_region_extend is the same as a free. heap_walk, heap_dump and heap_check are O(blocks +
  *   tables); heap_stats is O(1) (O(n) with the list index). Debug fill is O(block size).
@@ -273,7 +275,7 @@ static int region_add(struct heap *h, void *start, size_t size, size_t reserve, 
     tables_layout(r, (char *)l.tables, l.capacity);
     r->sum_reach = 1;
     r->reach_end = r->sum_levels > 1 ? FANOUT : NONE;
-    r->wild = NONE;
+    r->wild = r->cut = NONE;
     r->first = (char *)l.first;
     r->granules = granules;
     r->base = start;
@@ -447,9 +449,7 @@ static void block_release(struct heap *h, struct region *r, size_t g, size_t end
     }
     h->free_blocks += 1 - (size_t)prev_free - (size_t)next_free;
     poison(h, r, g, end);                /* the neighbours hold the fill already */
-    if (next_free)
-        index_merged(h, r, lo, end, hi - end);
-    index_added(h, r, lo, hi - lo);
+    index_freed(h, r, lo, g, end, hi);
 }
 
 /* The caller frees used block [g, end): memcheck and the counters learn of it, then it goes. */
@@ -526,11 +526,9 @@ static void *block_take(struct heap *h, struct region *r, size_t g, size_t end, 
         map_set(r->mark, rest);
     }
     h->free_blocks += (size_t)(b > g) + (size_t)(rest < end) - 1;
-    index_removed(h, r, g, end - g);
+    index_cut(h, r, g, end - g, rest);
     if (b > g)
         index_added(h, r, g, b - g);
-    if (rest < end)
-        index_added(h, r, rest, end - rest);
     h->used_blocks++;
     account_used(h, need * GRANULE);
     mark_dirty(r, rest);
@@ -647,9 +645,7 @@ static void block_grow(struct heap *h, struct region *r, size_t g, size_t end, s
     } else {
         h->free_blocks--;
     }
-    index_removed(h, r, end, next_end - end);
-    if (top < next_end)
-        index_added(h, r, top, next_end - top);
+    index_cut(h, r, end, next_end - end, top);
     account_used(h, (top - end) * GRANULE);
     mark_dirty(r, top);
 }

@@ -111,6 +111,7 @@ static int check_descriptor(struct checker *c, const struct region *r)
              r->granules >= 1 && r->granules <= r->capacity &&
              (uintptr_t)region_end(r) <= hi && r->sum_reach >= 1 && r->sum_reach <= r->sum_levels &&
              (r->wild == NONE || r->wild < r->granules) &&
+             (r->cut == NONE || (r->cut < r->cut_end && r->cut_end < r->granules)) &&
              r->top >= r->first && r->top <= region_end(r) &&
              r->clean >= r->first && r->clean <= region_end(r);
         for (size_t k = 0; ok && k < want.skip_levels; k++)

@@ -19,15 +19,17 @@ const char *heap_index_name(void);   /* "tree" or "list" (heap.h) */
  * called for its first free block. */
 
 /* The maps changed: bring the summary, and the region's place in the heap's region tree, up to
- * date. After a change the heap calls index_removed for every free block that went or shrank
- * (its start and its old size, in granules), then index_added for every free block that
- * appeared or grew (its start and its new size). Most calls cost a compare or two: a block
- * that was not its chunk's largest leaves the summary as it is. */
-void   index_removed(struct heap *h, struct region *r, size_t g, size_t size);
+ * date. Three kinds of change, each told once, after the maps were written:
+ *   index_cut     an allocation took the front of free block [g, g + size) up to `rest`: what is
+ *                 left, [rest, g + size), stays free (rest == g + size: nothing is left);
+ *   index_freed   used block [g, end) was freed into free block [lo, hi): merged with the free
+ *                 block below when lo < g, with the one above when end < hi;
+ *   index_added   a free block of `size` granules starts at g, new or grown into new memory.
+ * Most calls cost a compare or two: a block that was not its chunk's largest leaves the summary
+ * as it is. */
+void   index_cut(struct heap *h, struct region *r, size_t g, size_t size, size_t rest);
+void   index_freed(struct heap *h, struct region *r, size_t lo, size_t g, size_t end, size_t hi);
 void   index_added(struct heap *h, struct region *r, size_t g, size_t size);
-/* In place of index_removed for a free block of `size` granules at `gone` that merged into the
- * free block at g below it (index_added(g, ...) follows): the summary of g's chunk only grows. */
-void   index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size);
 
 /* The lowest-addressed free block of at least `need` granules over all regions: its granule, its
  * region in *rp and its end (the next block's start) in *end; NONE if there is none. */

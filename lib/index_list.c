@@ -7,12 +7,13 @@
 
 const char *heap_index_name(void) { return "list"; }
 
-void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
+void index_cut(struct heap *h, struct region *r, size_t g, size_t size, size_t rest)
 {
     (void)h;
     (void)r;
     (void)g;
     (void)size;
+    (void)rest;
 }
 
 void index_added(struct heap *h, struct region *r, size_t g, size_t size)
@@ -23,13 +24,14 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     (void)size;
 }
 
-void index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size)
+void index_freed(struct heap *h, struct region *r, size_t lo, size_t g, size_t end, size_t hi)
 {
     (void)h;
     (void)r;
+    (void)lo;
     (void)g;
-    (void)gone;
-    (void)size;
+    (void)end;
+    (void)hi;
 }
 
 /* Each free block of r in address order: the next free start at or after granule g, or NONE. */

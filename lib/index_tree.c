@@ -11,15 +11,21 @@
  * SSE2 register where there is one), and only a request or a maximum of 255 granules or more
  * reads the exact entries.
  *
- * The region's last block, when it is free (the wilderness, which most allocations cut and most
- * frees at the end grow), stays out of the summary: the region keeps its start (r->wild), and
- * the region tree's key is the larger of the summary's top entry and the wilderness.
+ * Two free blocks stay out of the summary, each known by its start: the region's last block when
+ * it is free (the wilderness, r->wild, which most allocations cut and most frees at the end
+ * grow), and the cut block (r->cut, with its end): what is left of the last block an allocation
+ * cut that was its chunk's largest. A program that eats a large hole from the front, one
+ * allocation after the other, cuts the same block every time; kept in the summary, that block
+ * is often the largest of its chunk and of every level above, and each cut would climb the
+ * tree twice (down, then up with what is left). Out of it, a cut costs a compare, and so does a
+ * free that merges with it. The region tree's key is the largest of the summary's top entry,
+ * the wilderness and the cut block.
  *
  * First fit descends: in the region tree to the lowest region with room, then from the highest
  * summary level in use down, at each level to the first child whose maximum fits, to a chunk;
- * there it takes the lowest free start that fits; if the summary holds nothing big enough, the
- * wilderness fits. That is exactly the block a walk of the free blocks in address order would
- * take (index_list.c), in O(log regions + log granules). */
+ * there it takes the lowest free start that fits. The cut block wins if it fits and is lower;
+ * if neither fits, the wilderness does. That is exactly the block a walk of the free blocks in
+ * address order would take (index_list.c), in O(log regions + log granules). */
 #include "index.h"
 
 const char *heap_index_name(void) { return "tree"; }
@@ -108,7 +114,7 @@ static inline size_t chunk_max_inline(const struct region *r, size_t c)
     for (mapword f = s & r->mark[c]; f; f &= f - 1) {
         unsigned b = low_bit(f);
         mapword after = s & (~(mapword)1 << b);
-        if (base + b == r->wild)
+        if (base + b == r->wild || base + b == r->cut)
             continue;
         size_t size = after ? low_bit(after) - b : start_after(r, base + b) - (base + b);
         best = size > best ? size : best;
@@ -140,11 +146,27 @@ static void index_reach(struct region *r, size_t c)
     r->reach_end = r->sum_reach < r->sum_levels ? (size_t)1 << (4 * r->sum_reach) : NONE;
 }
 
+/* The cut block is [g, end), or with g = NONE there is none (its end is then 0, so that heap_check
+ * sees a damaged end). */
+static void cut_set(struct region *r, size_t g, size_t end)
+{
+    r->cut = g;
+    r->cut_end = g == NONE ? 0 : end;
+}
+
+/* The region's largest free block: the summary's, the wilderness or the cut block. */
+static size_t region_largest(const struct region *r)
+{
+    size_t top = top_entry(r), wild = r->wild == NONE ? 0 : r->granules - r->wild;
+    size_t cut = r->cut == NONE ? 0 : r->cut_end - r->cut;
+    size_t key = top > wild ? top : wild;
+    return key > cut ? key : cut;
+}
+
 /* The region's key in the region tree: its largest free block. */
 static void region_key(struct region *r)
 {
-    size_t top = top_entry(r), wild = r->wild == NONE ? 0 : r->granules - r->wild;
-    size_t key = top > wild ? top : wild;
+    size_t key = region_largest(r);
     if (key != r->node.size) {
         r->node.size = key;
         rb_update_max(&r->node);
@@ -211,27 +233,32 @@ static void chunk_update(struct region *r, size_t c)
     region_key(r);
 }
 
-/* A free block of `size` granules that starts at g went or shrank: only if it may have been its
- * chunk's largest does the chunk need a look. */
-void index_removed(struct heap *h, struct region *r, size_t g, size_t size)
+/* A summarised free block of `size` granules that started at g is gone: only if it may have
+ * been its chunk's largest does the chunk need a look. */
+static void summary_removed(struct region *r, size_t g, size_t size)
 {
-    (void)h;
     size_t c = g / MAP_BITS;
-    if (g == r->wild) {
-        r->wild = NONE;
-        region_key(r);
-    } else if (size >= r->leaf[c]) {
+    if (size >= r->leaf[c])
         chunk_update(r, c);
-    }
 }
 
-/* The block at `gone` merged into the free block at g, which index_added will raise to more than
- * `size`. In g's chunk that is all that changes; the wilderness is not summarised (and the
- * merged block becomes it, in index_added). Only another chunk may have lost its largest. */
-void index_merged(struct heap *h, struct region *r, size_t g, size_t gone, size_t size)
+/* Used block [g, end) was freed into free block [lo, hi): merged with the free block below when
+ * lo < g, with the one above when end < hi. The merged block is indexed as the blocks it took in
+ * were: the wilderness if it reaches the region's end, the cut block if it took the cut block in
+ * (so that a program freeing just below where it cuts keeps cutting without a climb), else a
+ * summarised block, whose summary only grows but for the chunk of a block above it absorbed. */
+void index_freed(struct heap *h, struct region *r, size_t lo, size_t g, size_t end, size_t hi)
 {
-    if (gone != r->wild && gone / MAP_BITS != g / MAP_BITS)
-        index_removed(h, r, gone, size);
+    if (end < hi && end == r->cut) {
+        cut_set(r, lo, hi);              /* first, so that the chunk's recount leaves it out */
+        if (lo < g)
+            summary_removed(r, lo, g - lo);
+        region_key(r);
+        return;
+    }
+    if (end < hi && end != r->wild && (end / MAP_BITS != lo / MAP_BITS || lo == r->cut))
+        summary_removed(r, end, hi - end);
+    index_added(h, r, lo, hi - lo);
 }
 
 /* A free block of `size` granules starts at g, new or grown: it raises its chunk's leaf and the
@@ -242,8 +269,15 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     size_t c = g / MAP_BITS;
     if (g + size == r->granules) {       /* the wilderness: out of the summary, where a free */
         r->wild = g;                     /* block that grew into it may still be counted */
-        if (r->leaf[c])
+        if (g == r->cut)
+            cut_set(r, NONE, 0);
+        else if (r->leaf[c])
             chunk_update(r, c);
+        region_key(r);
+        return;
+    }
+    if (g == r->cut) {                   /* the cut block grew: still out of the summary */
+        r->cut_end = g + size;
         region_key(r);
         return;
     }
@@ -260,15 +294,47 @@ void index_added(struct heap *h, struct region *r, size_t g, size_t size)
     region_key(r);
 }
 
-/* The lowest free start of at least `need` granules in r, whose key says there is one; its end
- * in *end. */
-static size_t region_fit(const struct region *r, size_t need, size_t *end)
+/* Summarised free block [g, g + size), its chunk's largest, lost its front: what is left from
+ * `left` (NONE: nothing) becomes the cut block, and the previous cut block goes back into the
+ * summary (nothing left: the cut block stays). */
+static void summary_cut(struct heap *h, struct region *r, size_t g, size_t size, size_t left)
+{
+    size_t old = left == NONE ? NONE : r->cut, old_end = r->cut_end;
+    if (left != NONE)
+        cut_set(r, left, g + size);      /* first, so that the chunk's recount leaves it out */
+    chunk_update(r, g / MAP_BITS);
+    if (old != NONE)
+        index_added(h, r, old, old_end - old);
+    else
+        region_key(r);
+}
+
+/* The front of free block [g, g + size) was handed out up to rest. The wilderness and the cut
+ * block shrink, out of the summary. A block that was not its chunk's largest leaves the summary
+ * as it was, and what is left of it goes in. The largest is where a removal climbs: what is
+ * left of it becomes the cut block (summary_cut). Each case is a compare or two and one call. */
+void index_cut(struct heap *h, struct region *r, size_t g, size_t size, size_t rest)
+{
+    size_t end = g + size;
+    if (g == r->wild) {
+        r->wild = rest < end ? rest : NONE;
+        region_key(r);
+    } else if (g == r->cut) {
+        cut_set(r, rest < end ? rest : NONE, end);
+        region_key(r);
+    } else if (size < r->leaf[g / MAP_BITS]) {
+        if (rest < end)
+            index_added(h, r, rest, end - rest);
+    } else {
+        summary_cut(h, r, g, size, rest < end ? rest : NONE);
+    }
+}
+
+/* The lowest summarised free start of at least `need` granules in r, whose top entry says there
+ * is one; its end in *end. */
+static size_t summary_fit(const struct region *r, size_t need, size_t *end)
 {
     size_t j = 0;
-    if (top_entry(r) < need) {
-        *end = r->granules;
-        return r->wild;
-    }
     size_t small = need < LEAF_FULL ? need : LEAF_FULL;
     for (size_t k = r->sum_reach - 1; k > 0; k--) {  /* the first child that fits, down to level 0 */
         size_t i = j * FANOUT, hi = i + FANOUT;
@@ -289,6 +355,21 @@ static size_t region_fit(const struct region *r, size_t need, size_t *end)
             return g;
     }
     return NONE;
+}
+
+/* The lowest free start of at least `need` granules in r, whose key says there is one: the
+ * summary's, unless the cut block fits below it; else the wilderness. Its end in *end. */
+static size_t region_fit(const struct region *r, size_t need, size_t *end)
+{
+    size_t g = top_entry(r) >= need ? summary_fit(r, need, end) : NONE;
+    if (r->cut < g && r->cut_end - r->cut >= need) {     /* NONE is above every start */
+        *end = r->cut_end;
+        return r->cut;
+    }
+    if (g != NONE)
+        return g;
+    *end = r->granules;
+    return r->wild;
 }
 
 size_t index_find(struct heap *h, size_t need, struct region **rp, size_t *end)
@@ -340,11 +421,15 @@ int index_check(const struct region *r)
             bad += r->sat[k][i] != (r->sum[k][i] < LEAF_FULL ? r->sum[k][i] : LEAF_FULL);
     size_t last = start_before(r, r->granules);
     bad += r->wild != (is_free(r, last) ? last : NONE);
+    if (r->cut != NONE)                  /* a free block, not the last (heap_check: in range) */
+        bad += !is_start(r, r->cut) || !is_free(r, r->cut) || r->cut == last ||
+               r->cut_end != start_after(r, r->cut);
+    else
+        bad += r->cut_end != 0;
     bad += r->reach_end != (r->sum_reach < r->sum_levels ? (size_t)1 << (4 * r->sum_reach) : NONE);
     if (r->sum_reach < r->sum_levels)    /* nothing summarised beyond the reach */
         for (size_t c = (size_t)1 << (4 * r->sum_reach); c < r->map_words; c++)
             bad += r->leaf[c] != 0;
-    size_t top = top_entry(r), wild = r->wild == NONE ? 0 : r->granules - r->wild;
-    bad += r->node.size != (top > wild ? top : wild);
+    bad += r->node.size != region_largest(r);
     return bad;
 }

@@ -107,6 +107,8 @@ int main(void)
         { "sum_reach", offsetof(struct region, sum_reach), sizeof r->sum_reach },
         { "reach_end", offsetof(struct region, reach_end), sizeof r->reach_end },
         { "wild", offsetof(struct region, wild), sizeof r->wild },
+        { "cut", offsetof(struct region, cut), sizeof r->cut },
+        { "cut_end", offsetof(struct region, cut_end), sizeof r->cut_end },
         { "base", offsetof(struct region, base), sizeof r->base },
         { "given", offsetof(struct region, given), sizeof r->given },
     };
