@@ -8,6 +8,17 @@ host_objs      = $(patsubst %.c,$(HOST_OBJ)/$(1)/%.o,$(2))
 HOST_LIB      := $(HOST_OBJ)/libkheap.a
 HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 
+# build/host/config holds the compiler and flags of the objects under build/host and the
+# bench's: rewritten only when they change, so that `make bench` after `make host-test CC=clang`
+# compiles with gcc again instead of linking clang's objects (tests/host/config.sh checks it).
+HOST_CONFIG   := $(HOST_OBJ)/config
+HOST_CONFIG_LINE := $(CC) $(HOST_CFLAGS)
+$(HOST_CONFIG): host-config
+	@mkdir -p $(@D)
+	@echo '$(HOST_CONFIG_LINE)' | cmp -s - $@ || echo '$(HOST_CONFIG_LINE)' > $@
+.PHONY: host-config
+host-config: ;
+
 # lib/ is compiled freestanding here too, as in the kernel: the compiler may then not turn a
 # loop into a call to a libc function that lib/ does not use (strlen, say).
 # (Two rules, not one with two targets: make would take that for one recipe making both.)
@@ -15,11 +26,11 @@ HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 LIB_STRICT     := -pedantic -Wshadow -Wcast-align -Wmissing-prototypes -Wstrict-prototypes
 host_lib_flags = $(if $(filter lib/%,$<),-ffreestanding $(LIB_STRICT)) -fPIC
 
-$(HOST_OBJ)/tree/%.o: %.c
+$(HOST_OBJ)/tree/%.o: %.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(host_lib_flags) -c $< -o $@
 
-$(HOST_OBJ)/list/%.o: %.c
+$(HOST_OBJ)/list/%.o: %.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(host_lib_flags) -c $< -o $@
 

@@ -15,7 +15,7 @@ PRELOAD_LDFLAGS := -shared -Wl,-soname,$(PRELOAD_SONAME) -Wl,--version-script=ho
 
 # seam.c must link before preload.c: their constructors register fork handlers in that order
 # (see preload.c), and .init_array runs in link order. lib/ is freestanding, as in libkheap.a.
-$(HOST_OBJ)/so/%.o: %.c
+$(HOST_OBJ)/so/%.o: %.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(PRELOAD_CFLAGS) $(if $(filter lib/%,$<),-ffreestanding) -c $< -o $@
 

@@ -13,6 +13,8 @@
 #   lib-symbols    lib/ calls nothing outside itself but mem* and the seam (nm -u)
 #   recipe-test    the README's recipe names exactly lib/files.mk's LIB_SRC, which compiles
 #                  freestanding and works against a stub seam
+#   config-test    another compiler or other flags compile build/host and the bench again
+#                  (tests/host/config.sh, in its own build directory)
 # KHEAP_SEED=0x... replays a random case; KHEAP_SCALE multiplies the cases' operation counts.
 
 TBUILD       := $(BUILD)/tests
@@ -122,6 +124,14 @@ lib-symbols: $(call host_objs,tree,$(LIB_TREE))
 
 recipe-test:
 	@bash tests/host/recipe.sh '$(CC)' $(TBUILD)/recipe $(LIB_SRC)
+
+# One target of each kind of rule that compiles under build/host and for the bench.
+CONFIG_TARGETS := @/host/libkheap.a @/host/libkheap-list.a @/host/so/host/preload.o @/bench/rbtree/heap.o \
+                  @/bench/textbook16.o @/bench/bench-glibc @/bench/i386/lib/heap.o
+host-test: config-test
+.PHONY: config-test
+config-test:
+	@bash tests/host/config.sh $(MAKE) '$(CC)' $(BUILD)/config-test $(CONFIG_TARGETS)
 
 # ---- Valgrind builds --------------------------------------------------------------------------
 # Everything valgrind runs is compiled again with DWARF 4 debug info: valgrind 3.19 cannot read

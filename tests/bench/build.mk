@@ -42,7 +42,7 @@ $(BENCH_DIR)/bench-list: $(BENCH_SRC) $(HOST_LIB_LIST)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -DALLOC_LIST $< $(HOST_LIB_LIST) -lm -o $@
 
-$(BENCH_DIR)/bench-glibc: $(BENCH_SRC)
+$(BENCH_DIR)/bench-glibc: $(BENCH_SRC) $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -DALLOC_GLIBC $< -lm -o $@
 
@@ -53,11 +53,11 @@ BENCH_RB_LIB     := heap.c heap_error.c heap_check.c rbtree.c index_tree.c
 BENCH_RB_OBJ     := $(patsubst %.c,$(BENCH_RB_DIR)/%.o,$(BENCH_RB_LIB)) $(BENCH_RB_DIR)/seam_stub.o
 BENCH_RB_CFLAGS   = -I$(BENCH_RB_SRC_DIR) $(BENCH_NOLIB_CFLAGS)
 
-$(BENCH_RB_DIR)/seam_stub.o: $(BENCH_RB_SRC_DIR)/seam_stub.c
+$(BENCH_RB_DIR)/seam_stub.o: $(BENCH_RB_SRC_DIR)/seam_stub.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_RB_CFLAGS) -fPIC -c $< -o $@
 
-$(BENCH_RB_DIR)/%.o: $(BENCH_RB_SRC_DIR)/%.c
+$(BENCH_RB_DIR)/%.o: $(BENCH_RB_SRC_DIR)/%.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_RB_CFLAGS) -ffreestanding -fPIC -c $< -o $@
 
@@ -70,7 +70,7 @@ BENCH_TB_ALIGNS := 16 8
 BENCH_TB_OBJ    := $(foreach a,$(BENCH_TB_ALIGNS),$(BENCH_DIR)/textbook$(a).o)
 BENCH_TB_BINS   := $(foreach a,$(BENCH_TB_ALIGNS),$(BENCH_DIR)/bench-textbook$(a))
 
-$(BENCH_TB_OBJ): $(BENCH_DIR)/textbook%.o: tests/bench/textbook.c
+$(BENCH_TB_OBJ): $(BENCH_DIR)/textbook%.o: tests/bench/textbook.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_NOLIB_CFLAGS) -DTEXTBOOK_ALIGN=$* -c $< -o $@
 
@@ -81,7 +81,7 @@ $(BENCH_TB_BINS): $(BENCH_DIR)/bench-textbook%: $(BENCH_SRC) $(BENCH_DIR)/textbo
 BENCH_BINS := $(addprefix $(BENCH_DIR)/bench-,kheap rbtree list glibc) $(BENCH_TB_BINS)
 
 # ---- The i386 .text figure
-$(BENCH_DIR)/i386/%.o: %.c
+$(BENCH_DIR)/i386/%.o: %.c $(HOST_CONFIG)
 	@mkdir -p $(dir $@)
 	$(KCC) $(BENCH_CORE_FLAGS) -c $< -o $@
 
