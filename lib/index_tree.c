@@ -242,6 +242,23 @@ static void summary_removed(struct region *r, size_t g, size_t size)
         chunk_update(r, c);
 }
 
+/* index_freed of a block that merged with the free block above it. Out of line, so that the
+ * other frees go to index_added without saving a register (-6 instructions per churn pair). */
+static __attribute__((noinline)) void freed_above(struct heap *h, struct region *r, size_t lo, size_t g,
+                                                  size_t end, size_t hi)
+{
+    if (end == r->cut) {
+        cut_set(r, lo, hi);              /* first, so that the chunk's recount leaves it out */
+        if (lo < g)
+            summary_removed(r, lo, g - lo);
+        region_key(r);
+        return;
+    }
+    if (end != r->wild && (end / MAP_BITS != lo / MAP_BITS || lo == r->cut))
+        summary_removed(r, end, hi - end);
+    index_added(h, r, lo, hi - lo);
+}
+
 /* Used block [g, end) was freed into free block [lo, hi): merged with the free block below when
  * lo < g, with the one above when end < hi. The merged block is indexed as the blocks it took in
  * were: the wilderness if it reaches the region's end, the cut block if it took the cut block in
@@ -249,16 +266,10 @@ static void summary_removed(struct region *r, size_t g, size_t size)
  * summarised block, whose summary only grows but for the chunk of a block above it absorbed. */
 void index_freed(struct heap *h, struct region *r, size_t lo, size_t g, size_t end, size_t hi)
 {
-    if (end < hi && end == r->cut) {
-        cut_set(r, lo, hi);              /* first, so that the chunk's recount leaves it out */
-        if (lo < g)
-            summary_removed(r, lo, g - lo);
-        region_key(r);
-        return;
-    }
-    if (end < hi && end != r->wild && (end / MAP_BITS != lo / MAP_BITS || lo == r->cut))
-        summary_removed(r, end, hi - end);
-    index_added(h, r, lo, hi - lo);
+    if (end < hi)
+        freed_above(h, r, lo, g, end, hi);
+    else
+        index_added(h, r, lo, hi - lo);
 }
 
 /* A free block of `size` granules starts at g, new or grown: it raises its chunk's leaf and the
