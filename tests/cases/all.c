@@ -11,6 +11,7 @@ void case_calloc(void);
 void case_split_threshold(void);
 void case_coalesce(void);
 void case_first_fit(void);
+void case_first_fit_hole_eaten(void);
 void case_first_fit_regions(void);
 void case_reuse(void);
 void case_long_lived(void);
@@ -64,6 +65,7 @@ const struct test_case allocator_cases[] = {
     { "split: remainder < MIN_BLOCK is not split", case_split_threshold },
     { "coalesce: prev, next, both, into the top", case_coalesce },
     { "first fit: lowest-addressed hole wins", case_first_fit },
+    { "first fit: a hole eaten from the front", case_first_fit_hole_eaten },
     { "first fit: across two regions", case_first_fit_regions },
     { "reuse: more bytes than the heap holds", case_reuse },
     { "long-lived block across churn", case_long_lived },

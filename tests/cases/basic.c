@@ -322,6 +322,54 @@ void case_first_fit(void)
     CHECK(stats_match_walk(&heap) == 0);
 }
 
+/* A large hole in the middle, eaten from the front (the index keeps the block being cut out of
+ * its summary: index_tree.c's cut block): every allocation still takes the lowest block that
+ * fits, through frees below, inside and next to the hole, until the hole is gone. */
+void case_first_fit_hole_eaten(void)
+{
+    enum { EAT = 48, N = 64, HOLE = 16384 };
+    static char *q[N];
+    REQUIRE(heap_init(&heap, case_arena_big, ARENA_BIG) == 0);
+    char *a = heap_alloc(&heap, 1024), *hole = heap_alloc(&heap, HOLE), *b = heap_alloc(&heap, 1024);
+    char *c = heap_alloc(&heap, 1024);
+    REQUIRE(a && hole && b && c);
+    CHECK(heap_free(&heap, hole) == 0);
+    VALID(&heap);
+    for (int i = 0; i < N; i++) {        /* one after the other from the hole's front */
+        q[i] = heap_alloc(&heap, EAT);
+        VALID(&heap);
+        REQUIRE(q[i] == hole + (size_t)i * EAT);
+    }
+    char *rest = hole + (size_t)N * EAT;
+    size_t left = HOLE - (size_t)N * EAT;
+    CHECK(heap_free(&heap, q[10]) == 0);      /* a hole below the cut: it wins */
+    VALID(&heap);
+    CHECK(heap_alloc(&heap, EAT) == q[10]);
+    CHECK(heap_alloc(&heap, EAT) == rest);    /* then the hole again */
+    VALID(&heap);
+    CHECK(heap_free(&heap, rest) == 0);       /* freed just below the rest: merges into it */
+    CHECK(heap_free(&heap, q[N - 1]) == 0);
+    VALID(&heap);
+    rest = q[N - 1];
+    left += EAT;
+    char *top = heap_alloc(&heap, left + 1024);   /* too big for the hole: the top */
+    VALID(&heap);
+    CHECK(top == c + 1024);
+    CHECK(heap_free(&heap, b) == 0);          /* the block above the hole merges into it */
+    VALID(&heap);
+    left += 1024;
+    char *big = heap_alloc(&heap, left - EAT);   /* fits only the grown hole */
+    VALID(&heap);
+    CHECK(big == rest);
+    CHECK(heap_alloc(&heap, EAT) == rest + left - EAT);  /* the hole's last granules */
+    VALID(&heap);
+    CHECK(heap_alloc(&heap, EAT) == top + t_block_size(left));   /* the hole is gone */
+    VALID(&heap);
+    CHECK(heap_free(&heap, big) == 0 && heap_free(&heap, a) == 0 && heap_free(&heap, top) == 0);
+    VALID(&heap);
+    CHECK(stats_match_walk(&heap) == 0);
+}
+
 /* Two regions: the lower-addressed region is searched first, whichever was added first. */
 void case_first_fit_regions(void)
 {
