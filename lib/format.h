@@ -62,9 +62,10 @@ struct region {
                                  block from this chunk up needs more levels (one compare) */
     size_t wild;              /* the last block's start if it is free, else NONE: the index keeps
                                  it out of the summary (it changes with most allocations) */
-    size_t cut, cut_end;      /* the free block the last allocation here was cut from, if it was
-                                 not the wilderness, else NONE: kept out of the summary too, so
-                                 that cutting it again costs no climb (index_tree.c) */
+    size_t cut, cut_end;      /* the cut block [cut, cut_end), or NONE (cut_end 0): what is left
+                                 of the last block an allocation cut that was its chunk's largest,
+                                 also kept out of the summary, so that cutting it again costs no
+                                 climb (index_tree.c) */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
     char *top;                /* never handed out from here up (every region): names misuse */
     char *base;               /* the start the caller handed in */

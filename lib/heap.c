@@ -84,8 +84,8 @@
  *   summary (16 entries a level), then one chunk: its free starts, at most 64. free, realloc in
  *   place: O(1) map work plus, when a block does not end in its own chunk, O(log granules) for
  *   the skip bits; then the summary: its changed entries up to the first that stays the same
- *   (none when an allocation cuts the block the last one cut, or a free merges with it: the
- *   index keeps that block, like the region's free last block, out of the summary).
+ *   (none when an allocation cuts what is left of a block an earlier one cut, or a free merges
+ *   with it: the index keeps that block, like the region's free last block, out of the summary).
  *   realloc that moves adds one copy; calloc adds the clearing (none in a fresh zeroed region).
  *   heap_region_extend is the same as a free. heap_walk, heap_dump and heap_check are O(blocks +
  *   tables); heap_stats is O(1) (O(n) with the list index). Debug fill is O(block size).
