@@ -34,6 +34,12 @@ HOST_CFLAGS := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -gdwarf-4 -D_GNU_SOURCE -Ilib 
 KCFLAGS    := -std=c11 $(WARN) $(KHEAP_DEFS) -O2 -g -m32 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
               -fno-asynchronous-unwind-tables -fno-builtin -Ilib -Ikernel -Itests -MMD -MP
 
+# A recipe that rewrites $@ with TEXT only when TEXT changed: a build records its compiler, flags
+# or file list there (build/host/config, build/tests/config, build/kernel/config and objects), and
+# what depends on the file is rebuilt exactly when they change. The rule that uses it depends on
+# a phony target, so the recipe runs on every make.
+write_if_changed = @mkdir -p $(@D); echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
+
 # ---- The allocator (lib/) -------------------------------------------------------------------
 # The core, with the fast free index (index_tree.c) or the reference sorted walk (index_list.c):
 # the list lives in lib/files.mk, which the README's recipe names too.

@@ -14,8 +14,7 @@ HOST_LIB_LIST := $(HOST_OBJ)/libkheap-list.a
 HOST_CONFIG   := $(HOST_OBJ)/config
 HOST_CONFIG_LINE := $(CC) $(HOST_CFLAGS)
 $(HOST_CONFIG): host-config
-	@mkdir -p $(@D)
-	@echo '$(HOST_CONFIG_LINE)' | cmp -s - $@ || echo '$(HOST_CONFIG_LINE)' > $@
+	$(call write_if_changed,$(HOST_CONFIG_LINE))
 .PHONY: host-config
 host-config: ;
 

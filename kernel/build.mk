@@ -67,14 +67,12 @@ kernel-config: ;
 # runs `deps` first, so a missing cross compiler is installed (or named) before any compile.
 KERNEL_CONFIG := $(TOOLCHAIN); $(KCC) $(KERNEL_CFLAGS); $(KERNEL_LINK) $(KLIBS)
 $(KBUILD)/config: kernel-config | deps
-	@mkdir -p $(@D)
-	@echo '$(KERNEL_CONFIG)' | cmp -s - $@ || echo '$(KERNEL_CONFIG)' > $@
+	$(call write_if_changed,$(KERNEL_CONFIG))
 
 # The list of objects, likewise: when tests/cases/all.c appears or a file goes away, the kernel
 # must be relinked even though no remaining object is newer than it.
 $(KBUILD)/objects: kernel-config
-	@mkdir -p $(@D)
-	@echo '$(KERNEL_OBJ)' | cmp -s - $@ || echo '$(KERNEL_OBJ)' > $@
+	$(call write_if_changed,$(KERNEL_OBJ))
 
 $(KBUILD)/%.o: %.c $(KBUILD)/config
 	@mkdir -p $(@D)

@@ -65,7 +65,8 @@ struct region {
     size_t cut, cut_end;      /* the cut block [cut, cut_end), or NONE (cut_end 0): what is left
                                  of the last block an allocation cut that was its chunk's largest,
                                  also kept out of the summary, so that cutting it again costs no
-                                 climb (index_tree.c) */
+                                 climb (index_tree.c). Its end is kept, not searched for: it is
+                                 usually a long block, whose end is a skip-bit search away */
     char *clean;              /* never handed out from here up (zeroed regions; else = end) */
     char *top;                /* never handed out from here up (every region): names misuse */
     char *base;               /* the start the caller handed in */

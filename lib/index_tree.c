@@ -326,18 +326,18 @@ static void summary_cut(struct heap *h, struct region *r, size_t g, size_t size,
  * left of it becomes the cut block (summary_cut). Each case is a compare or two and one call. */
 void index_cut(struct heap *h, struct region *r, size_t g, size_t size, size_t rest)
 {
-    size_t end = g + size;
+    size_t end = g + size, left = rest < end ? rest : NONE;
     if (g == r->wild) {
-        r->wild = rest < end ? rest : NONE;
+        r->wild = left;
         region_key(r);
     } else if (g == r->cut) {
-        cut_set(r, rest < end ? rest : NONE, end);
+        cut_set(r, left, end);
         region_key(r);
     } else if (size < r->leaf[g / MAP_BITS]) {
-        if (rest < end)
-            index_added(h, r, rest, end - rest);
+        if (left != NONE)
+            index_added(h, r, left, end - left);
     } else {
-        summary_cut(h, r, g, size, rest < end ? rest : NONE);
+        summary_cut(h, r, g, size, left);
     }
 }
 

@@ -38,8 +38,7 @@ TEST_DEFAULT   := $(TBUILD)/test_default
 ASAN_CASES     := $(ASAN_BUILD)/run_cases
 ASAN_DEFAULT   := $(ASAN_BUILD)/test_default
 VG_BUILD       := $(BUILD)/valgrind
-VG_CFLAGS       = $(TEST_CFLAGS) -gdwarf-4
-VG_CASES       := $(VG_BUILD)/run_cases
+VG_CASES       := $(RUN_CASES)
 VG_OVERRUN     := $(VG_BUILD)/overrun
 VG_DEFAULT     := $(VG_BUILD)/test_default
 
@@ -51,8 +50,7 @@ REDUCED      := KHEAP_STRESS=20000 KHEAP_SCALE=1
 # build recompiles the tests instead of linking gcc's sanitizer objects with clang's runtime.
 TEST_CONFIG := $(CC) $(TEST_CFLAGS) $(ASAN_FLAGS)
 $(TBUILD)/config: test-config
-	@mkdir -p $(@D)
-	@echo '$(TEST_CONFIG)' | cmp -s - $@ || echo '$(TEST_CONFIG)' > $@
+	$(call write_if_changed,$(TEST_CONFIG))
 .PHONY: test-config
 test-config: ;
 
@@ -134,21 +132,14 @@ config-test:
 	@bash tests/host/config.sh $(MAKE) '$(CC)' $(BUILD)/config-test $(CONFIG_TARGETS)
 
 # ---- Valgrind builds --------------------------------------------------------------------------
-# Everything valgrind runs is compiled again with DWARF 4 debug info: valgrind 3.19 cannot read
-# the DWARF 5 that clang 14 emits by default. build/valgrind/plain is the runner of the shared
-# cases; build/valgrind/annotated links lib/ built with -DKHEAP_VALGRIND=1 (lib/annotate.h), so
-# that memcheck sees each block as malloc's: tests/host/overrun.c must then be caught.
-
-$(VG_BUILD)/plain/%.o: %.c $(TBUILD)/config
-	@mkdir -p $(@D)
-	$(CC) $(VG_CFLAGS) -c $< -o $@
+# Valgrind runs the shared cases' own runner (host objects carry DWARF 4, which valgrind 3.19
+# reads, HOST_CFLAGS). build/valgrind/annotated links lib/ built with -DKHEAP_VALGRIND=1
+# (lib/annotate.h), so that memcheck sees each block as malloc's: tests/host/overrun.c must then
+# be caught.
 
 $(VG_BUILD)/annotated/%.o: %.c $(TBUILD)/config
 	@mkdir -p $(@D)
-	$(CC) $(VG_CFLAGS) -DKHEAP_VALGRIND=1 -c $< -o $@
-
-$(VG_CASES): $(call tobj,$(VG_BUILD)/plain,$(RUNNER_SRC) $(LIB_TREE) $(HOST_SEAM))
-	$(CC) -o $@ $^ $(TEST_LIBS)
+	$(CC) $(TEST_CFLAGS) -DKHEAP_VALGRIND=1 -c $< -o $@
 
 $(VG_OVERRUN): $(call tobj,$(VG_BUILD)/annotated,tests/host/overrun.c $(LIB_TREE) $(HOST_SEAM))
 	$(CC) -o $@ $^ -lpthread
