@@ -50,8 +50,10 @@ int arena_init(struct arena_set *s, struct arena *arenas, unsigned count,
     s->seq = 0;
     s->error_count = 0;
     s->flags = 0;
-    for (unsigned i = 0; i < count; i++)
+    for (unsigned i = 0; i < count; i++) {
         heap_init(&arenas[i].heap, NULL, 0);
+        arenas[i].locking = (struct heap_locking){ ops->lock, ops->unlock, arenas[i].lock_ctx };
+    }
     return 0;
 }
 
@@ -192,7 +194,7 @@ void *arena_alloc(struct arena_set *s, unsigned who, size_t size)
         return arena_aligned_alloc(s, who, MEM_ALIGN, size);
     if (!s->lock)
         return heap_alloc(&s->arenas->heap, size);
-    return heap_alloc_locked(&s->arenas->heap, size, s->lock, s->unlock, s->arenas->lock_ctx);
+    return heap_alloc_locked(&s->arenas->heap, size, &s->arenas->locking);
 }
 
 /* A pointer in no arena's table range: one a heap gave back is named as the heap names it
@@ -299,7 +301,7 @@ int arena_free(struct arena_set *s, void *ptr)
         return free_any(s, ptr);
     if (!s->lock)
         return heap_free(&s->arenas->heap, ptr);     /* tail calls, as in arena_alloc */
-    return heap_free_locked(&s->arenas->heap, ptr, s->lock, s->unlock, s->arenas->lock_ctx);
+    return heap_free_locked(&s->arenas->heap, ptr, &s->arenas->locking);
 }
 
 /* ---- The rest of the malloc family ----------------------------------------------------------- */
@@ -361,7 +363,7 @@ void *arena_aligned_alloc(struct arena_set *s, unsigned who, size_t alignment, s
      * instructions per malloc (the general path inlined around it saves six registers). */
     unsigned first = home(s, who);
     struct arena *ar = &s->arenas[first];
-    void *p = heap_alloc_locked(&ar->heap, size, s->lock, s->unlock, ar->lock_ctx);
+    void *p = heap_alloc_locked(&ar->heap, size, &ar->locking);
     if (!p) {
         struct fault f = { MEM_OK, NULL };
         p = alloc_more(s, first, &q, &f);

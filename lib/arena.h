@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "heap.h"
+#include "core.h"
 
 /* The platform's lock, called with the ctx of the lock to take (an arena's, or the table's).
  * lock returns a state that goes back to unlock (the saved interrupt flag, say). */
@@ -36,6 +36,8 @@ struct arena_lock { /* lock NULL: no locking (one CPU, or the caller serialises)
 struct arena {
     _Alignas(ARENA_ALIGN) struct heap heap;
     void       *lock_ctx; /* set by the caller before arena_init */
+    struct heap_locking locking;   /* arena_init: the set's callbacks with lock_ctx, for the
+                                      heap's locked calls (heap_alloc_locked) */
 };
 
 /* One region of one arena, [lo, hi), in the caller's storage. Frees read the table without a

@@ -803,22 +803,22 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
     return p;
 }
 
-void *heap_alloc_locked(struct heap *h, size_t size, heap_lock_fn lock, heap_unlock_fn unlock, void *ctx)
+void *heap_alloc_locked(struct heap *h, size_t size, const struct heap_locking *l)
 {
     struct fault f = { MEM_OK, NULL };
-    unsigned long st = lock(ctx);
+    unsigned long st = l->lock(l->ctx);
     void *p = aligned_alloc_quiet(h, MEM_ALIGN, size, &f);
-    unlock(ctx, st);
+    l->unlock(l->ctx, st);
     fault_raise(&f);
     return p;
 }
 
-int heap_free_locked(struct heap *h, void *ptr, heap_lock_fn lock, heap_unlock_fn unlock, void *ctx)
+int heap_free_locked(struct heap *h, void *ptr, const struct heap_locking *l)
 {
     struct fault f = { MEM_OK, NULL };
-    unsigned long st = lock(ctx);
+    unsigned long st = l->lock(l->ctx);
     int err = free_quiet(h, ptr, &f);
-    unlock(ctx, st);
+    l->unlock(l->ctx, st);
     return err ? fault_raise(&f) : MEM_OK;
 }
 
